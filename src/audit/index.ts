@@ -1,0 +1,19 @@
+export { canonicalJson, sha256Hex, toStorableJson } from "./canonical.ts";
+export { chainHash, GENESIS_HASH, type ChainedFields } from "./chain.ts";
+export type { AuditEntry, AuditEventInput, ToolCallInput } from "./entry.ts";
+export { csvCell, formatAuditEvents, formatToolCalls, OUTPUT_FORMATS, type OutputFormat } from "./format.ts";
+export {
+  DEFAULT_PAGE_SIZE,
+  globToLike,
+  InvalidAuditQueryError,
+  listAuditEvents,
+  listToolCalls,
+  MAX_PAGE_SIZE,
+  parseSince,
+  type AuditEventFilters,
+  type Page,
+  type ToolCallFilters,
+} from "./query.ts";
+export { isSecretKey, looksRandom, REDACTED, redactArguments, redactText } from "./redact.ts";
+export { verifyAuditChain, type VerifyResult } from "./verify.ts";
+export { createAuditWriter, type AuditWriter, type AuditWriterOptions, type AuditWriterStatus } from "./writer.ts";

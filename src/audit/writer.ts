@@ -1,0 +1,125 @@
+// Group commit for the audit log. `record` resolves only once its rows are COMMITTED, so the gateway can
+// await it before acknowledging a call. At most one batch is in flight; whatever arrives meanwhile forms
+// the next batch, so batching grows with load and adds no timer latency when idle. Fails closed: a failed
+// commit or a full buffer rejects with `audit_unavailable`, and the process carries on.
+import type { Database } from "../db/index.ts";
+import { GatewayError } from "../errors.ts";
+import { commitBatch } from "./commit.ts";
+import { prepareEntry, type AuditEntry, type PreparedEntry } from "./entry.ts";
+
+export interface AuditWriter {
+  record(entry: AuditEntry): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AuditWriterStatus {
+  /** Entries waiting or in the batch being committed. */
+  pending: number;
+  lastCommitAt: Date | null;
+  /** Why the last batch failed; null once a batch commits again. */
+  lastError: string | null;
+  /** Committed transactions and the entries they carried: entries per batch shows group commit at work. */
+  batchesCommitted: number;
+  entriesCommitted: number;
+}
+
+export interface AuditWriterOptions {
+  database: Database;
+  /** Entries allowed to wait; beyond this `record` rejects at once (Postgres down or far behind). */
+  maxPending?: number;
+  /** Largest batch per transaction. */
+  maxBatch?: number;
+  /** A batch with no answer for this long is abandoned (connection dropped, so it rolls back). */
+  commitTimeoutMs?: number;
+  now?: () => Date;
+}
+
+interface Waiting {
+  entry: PreparedEntry;
+  resolve: () => void;
+  reject: (error: GatewayError) => void;
+}
+
+export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { status(): AuditWriterStatus } {
+  const { database, maxPending = 10_000, maxBatch = 500, commitTimeoutMs = 15_000, now = () => new Date() } = options;
+  const queue: Waiting[] = [];
+  let inFlight = 0;
+  let isDraining = false;
+  let lastDrain: Promise<void> = Promise.resolve();
+  let isClosed = false;
+  let closing: Promise<void> | undefined;
+  let lastCommitAt: Date | null = null;
+  let lastError: string | null = null;
+  let batchesCommitted = 0;
+  let entriesCommitted = 0;
+
+  function record(entry: AuditEntry): Promise<void> {
+    if (isClosed) return Promise.reject(new GatewayError("audit_unavailable", "The audit writer is closed."));
+    if (queue.length + inFlight >= maxPending) {
+      return Promise.reject(
+        new GatewayError("audit_unavailable", `Audit buffer full: ${maxPending} entries are waiting to be committed (${lastError ?? "database too slow"}).`, {
+          retryable: true,
+          context: { pending: queue.length + inFlight },
+        }),
+      );
+    }
+    let prepared: PreparedEntry;
+    try {
+      prepared = prepareEntry(entry, now());
+    } catch (error) {
+      return Promise.reject(new GatewayError("internal", `Invalid audit entry: ${(error as Error).message}`, { cause: error }));
+    }
+    return new Promise<void>((resolve, reject) => {
+      queue.push({ entry: prepared, resolve, reject });
+      if (!isDraining) {
+        isDraining = true;
+        // A microtask, so records made in the same tick share the first batch.
+        lastDrain = Promise.resolve().then(drain);
+      }
+    });
+  }
+
+  async function drain(): Promise<void> {
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, maxBatch);
+        inFlight = batch.length;
+        try {
+          await commitBatch(
+            database,
+            batch.map((w) => w.entry),
+            commitTimeoutMs,
+          );
+          lastCommitAt = new Date();
+          lastError = null;
+          batchesCommitted++;
+          entriesCommitted += batch.length;
+          for (const waiting of batch) waiting.resolve();
+        } catch (error) {
+          lastError = error instanceof Error ? error.message : String(error);
+          const failure = new GatewayError("audit_unavailable", `Audit log unavailable: could not commit ${batch.length} audit entries (${lastError}).`, {
+            retryable: true,
+            cause: error,
+          });
+          for (const waiting of batch) waiting.reject(failure);
+        } finally {
+          inFlight = 0;
+        }
+      }
+    } finally {
+      // Synchronous with the emptiness check above: a record arriving later starts a new drain.
+      isDraining = false;
+    }
+  }
+
+  function close(): Promise<void> {
+    isClosed = true;
+    return (closing ??= lastDrain);
+  }
+
+  function status(): AuditWriterStatus {
+    return { pending: queue.length + inFlight, lastCommitAt, lastError, batchesCommitted, entriesCommitted };
+  }
+
+  return { record, close, status };
+}

@@ -1,0 +1,87 @@
+import { resolve } from "node:path";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import type { Command } from "commander";
+import { PROJECT_ROOT } from "../config/index.ts";
+import { GatewayError } from "../errors.ts";
+import { createLogger } from "../log/index.ts";
+import { startGateway, type GatewayInstance } from "../main.ts";
+import { createDownstreamServer } from "../proxy/index.ts";
+import { loadCliContext, print } from "./context.ts";
+
+export function registerServeCommands(program: Command): void {
+  program
+    .command("start")
+    .description("Run the gateway over HTTP (zero-setup demo when no config is given)")
+    .option("-c, --config <file>", "gatehouse config file (default: $GATEHOUSE_CONFIG, ./gatehouse.json, else the demo)")
+    .action(async (options: { config?: string }) => {
+      const { config, env } = await loadCliContext(options.config);
+      const logger = createLogger(env.LOG_LEVEL);
+      const instance = await startGateway({ config, env, logger });
+      print(banner(instance));
+      await untilSignal(instance);
+    });
+
+  program
+    .command("stdio")
+    .description("Serve MCP over stdio for desktop clients, acting as one grant")
+    .option("-c, --config <file>", "gatehouse config file")
+    .option("-g, --grant <name>", "grant whose policy applies (default: demo in the demo config)")
+    .action(async (options: { config?: string; grant?: string }) => {
+      const { config, env } = await loadCliContext(options.config);
+      const grantName = options.grant ?? (config.isDemo ? "demo" : undefined);
+      if (!grantName) throw new GatewayError("config_invalid", "gatehouse stdio needs --grant <name> (see `gatehouse grants list`)");
+      const logger = createLogger(env.LOG_LEVEL ?? "warn");
+      const instance = await startGateway({ config, env, logger, isHttp: false });
+      const grant = await instance.grants.findByName(grantName);
+      if (!grant || grant.revokedAt) {
+        await instance.close();
+        throw new GatewayError("unauthorized", `No active grant named "${grantName}" (see \`gatehouse grants list\`).`);
+      }
+      const sessionId = `stdio-${process.pid}`;
+      const server = createDownstreamServer(instance.gateway, () => ({ grant, sessionId }));
+      const transport = new StdioServerTransport();
+      transport.onclose = () => void instance.close();
+      process.stdin.on("end", () => void server.close());
+      await server.connect(transport);
+      await untilSignal(instance);
+    });
+}
+
+async function untilSignal(instance: GatewayInstance): Promise<void> {
+  await new Promise<void>((done) => {
+    const stop = () => void instance.close().then(done);
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
+function banner(instance: GatewayInstance): string {
+  const mcpUrl = `${instance.url}/mcp`;
+  const token = instance.demoToken ?? "<grant token from `gatehouse grants create --name <n>`>";
+  const upstreams = [...instance.upstreams.keys()].join(", ");
+  const bin = resolve(PROJECT_ROOT, "bin/gatehouse.js");
+  const lines = [
+    `Gatehouse is listening on ${instance.url}  (storage: ${instance.storageMode}${instance.config.isDemo ? ", demo config" : ""}; upstreams: ${upstreams})`,
+    "",
+    `  MCP endpoint   ${mcpUrl}`,
+    instance.demoToken ? `  Demo token     ${instance.demoToken}` : `  Grant tokens   gatehouse grants create --name <agent>`,
+    `  Dashboard      ${instance.url}/`,
+    `  Health         ${instance.url}/readyz   Metrics ${instance.url}/metrics`,
+  ];
+  if (instance.adminToken && instance.config.isDemo && !process.env.GATEHOUSE_ADMIN_TOKEN) lines.push(`  Admin token    ${instance.adminToken}  (for /api; set GATEHOUSE_ADMIN_TOKEN to fix it)`);
+  const cursor = { mcpServers: { gatehouse: { url: mcpUrl, headers: { Authorization: `Bearer ${token}` } } } };
+  const desktop = { mcpServers: { gatehouse: { command: "node", args: [bin, "stdio", "--grant", instance.demoToken ? "demo" : "<grant>"] } } };
+  lines.push(
+    "",
+    "Cursor / any Streamable HTTP client (mcp.json):",
+    JSON.stringify(cursor, null, 2),
+    "",
+    "Claude Desktop (claude_desktop_config.json, over stdio):",
+    JSON.stringify(desktop, null, 2),
+    "",
+    "Try it with the MCP Inspector:",
+    `  npx @modelcontextprotocol/inspector --cli ${mcpUrl} --transport http --header "Authorization: Bearer ${token}" --method tools/list`,
+    "",
+  );
+  return lines.join("\n");
+}

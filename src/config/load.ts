@@ -1,0 +1,90 @@
+// Reads gatehouse.json (or builds the zero-setup demo config), interpolates ${VAR} from the
+// environment, validates with zod and resolves relative paths against the config file's folder.
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { GatewayError } from "../errors.ts";
+import { ConfigSchema, isStdioUpstream, type GatehouseConfigFile, type UpstreamConfig } from "./schema.ts";
+
+export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+export type ResolvedUpstream = UpstreamConfig & { name: string; policyFile: string };
+
+export interface GatehouseConfig extends Omit<GatehouseConfigFile, "upstreams"> {
+  /** Absolute path of the file it came from; null for the built-in demo. */
+  file: string | null;
+  upstreams: ResolvedUpstream[];
+  isDemo: boolean;
+}
+
+/** Picks the config: explicit path, else ./gatehouse.json when present, else the built-in demo. */
+export async function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<GatehouseConfig> {
+  const file = path ?? (existsSync("gatehouse.json") ? "gatehouse.json" : undefined);
+  if (!file) return resolveConfig(demoConfig(), null, true);
+  const absolute = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(absolute, "utf8");
+  } catch (cause) {
+    throw new GatewayError("config_invalid", `Cannot read config file ${absolute}: ${(cause as Error).message}`, { cause });
+  }
+  return parseConfig(text, absolute, env);
+}
+
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): GatehouseConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new GatewayError("config_invalid", `${file}: not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  const parsed = ConfigSchema.safeParse(interpolate(raw, env, file, ""));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${file}: /${i.path.join("/")}: ${i.message}`);
+    throw new GatewayError("config_invalid", `Invalid config:\n${lines.join("\n")}`);
+  }
+  return resolveConfig(parsed.data, file, false);
+}
+
+function resolveConfig(config: GatehouseConfigFile, file: string | null, isDemo: boolean): GatehouseConfig {
+  const base = file ? dirname(file) : PROJECT_ROOT;
+  const upstreams = Object.entries(config.upstreams).map(([name, upstream]) => {
+    const policyFile = resolve(base, upstream.policy ?? `policies/${name}.json`);
+    if (isStdioUpstream(upstream) && upstream.cwd) upstream.cwd = resolve(base, upstream.cwd);
+    return { ...upstream, name, policyFile };
+  });
+  const storage = { ...config.storage, dataDir: resolve(file ? base : process.cwd(), config.storage.dataDir) };
+  return { ...config, storage, upstreams, file, isDemo };
+}
+
+function interpolate(value: unknown, env: NodeJS.ProcessEnv, file: string, path: string): unknown {
+  if (typeof value === "string") {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const found = env[name];
+      if (found === undefined) {
+        throw new GatewayError("config_invalid", `${file}: ${path || "/"}: environment variable ${name} is not set`);
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, file, `${path}/${i}`));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, file, `${path}/${k}`)]));
+  }
+  return value;
+}
+
+/** The zero-setup config behind `npm start`: the SmartLead-shaped demo upstream over stdio. */
+export function demoConfig(): GatehouseConfigFile {
+  return ConfigSchema.parse({
+    upstreams: {
+      smartlead: {
+        command: process.execPath,
+        args: ["--import", "tsx", resolve(PROJECT_ROOT, "examples/smartlead/main.ts")],
+        cwd: PROJECT_ROOT,
+        policy: resolve(PROJECT_ROOT, "policies/smartlead.json"),
+      },
+    },
+  });
+}

@@ -1,0 +1,86 @@
+// The gatehouse.json document. Secrets never live in the file: `${VAR}` is interpolated from the
+// environment before validation (see load.ts).
+import { z } from "zod";
+
+const upstreamName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "upstream names are lowercase letters, digits, '-' and '_' (max 40)");
+
+const commonUpstream = {
+  policy: z.string().optional().describe("Policy file; default policies/<upstream>.json next to the config"),
+  timeoutMs: z.number().int().positive().default(60_000),
+};
+
+export const StdioUpstreamSchema = z
+  .object({
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    cwd: z.string().optional(),
+    ...commonUpstream,
+  })
+  .strict();
+
+export const HttpUpstreamSchema = z
+  .object({
+    url: z.url(),
+    headers: z.record(z.string(), z.string()).default({}),
+    ...commonUpstream,
+  })
+  .strict();
+
+export const UpstreamSchema = z.union([StdioUpstreamSchema, HttpUpstreamSchema]);
+
+export const ConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    listen: z
+      .object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).max(65535).default(8787) })
+      .strict()
+      .default({ host: "127.0.0.1", port: 8787 }),
+    auth: z
+      .object({
+        mode: z.enum(["token", "none"]).default("token"),
+        grant: z.string().default("local").describe("Grant used for every call when mode is none"),
+      })
+      .strict()
+      .default({ mode: "token", grant: "local" }),
+    namespace: z
+      .object({
+        mode: z.enum(["auto", "always", "never"]).default("auto"),
+        separator: z.string().min(1).max(4).default("__"),
+      })
+      .strict()
+      .default({ mode: "auto", separator: "__" }),
+    upstreams: z.record(upstreamName, UpstreamSchema).refine((u) => Object.keys(u).length > 0, "at least one upstream"),
+    grants: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            token: z.string().min(16).optional().describe("Use ${ENV_VAR}; only its hash is stored"),
+            owner: z.string().optional(),
+            labels: z.record(z.string(), z.string()).default({}),
+          })
+          .strict(),
+      )
+      .default([]),
+    storage: z
+      .object({ dataDir: z.string().default(".gatehouse"), schema: z.string().default("public") })
+      .strict()
+      .default({ dataDir: ".gatehouse", schema: "public" }),
+    limits: z
+      .object({ maxBodyBytes: z.number().int().positive().default(1_048_576) })
+      .strict()
+      .default({ maxBodyBytes: 1_048_576 }),
+  })
+  .strict();
+
+export type GatehouseConfigFile = z.infer<typeof ConfigSchema>;
+export type UpstreamConfig = z.infer<typeof UpstreamSchema>;
+export type StdioUpstreamConfig = z.infer<typeof StdioUpstreamSchema>;
+export type HttpUpstreamConfig = z.infer<typeof HttpUpstreamSchema>;
+
+export function isStdioUpstream(upstream: UpstreamConfig): upstream is StdioUpstreamConfig {
+  return "command" in upstream;
+}

@@ -1,0 +1,43 @@
+// Internal error family: broken infrastructure and bugs. Expected outcomes (deny, rate-limited,
+// already decided) are values, never exceptions. `toWireMessage` is the one mapper to what a client sees.
+
+export type GatewayErrorCode =
+  | "config_invalid"
+  | "policy_invalid"
+  | "upstream_unavailable"
+  | "upstream_failed"
+  | "storage_unavailable"
+  | "audit_unavailable"
+  | "ratelimit_unavailable"
+  | "redis_misconfigured"
+  | "unknown_tool"
+  | "unauthorized"
+  | "internal";
+
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode;
+  readonly retryable: boolean;
+  readonly context: Record<string, unknown>;
+
+  constructor(
+    code: GatewayErrorCode,
+    message: string,
+    options: { retryable?: boolean; context?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "GatewayError";
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.context = options.context ?? {};
+  }
+}
+
+export function isGatewayError(value: unknown): value is GatewayError {
+  return value instanceof GatewayError;
+}
+
+/** The text a client may see for an unexpected failure: codes and messages of our own errors, nothing else. */
+export function toWireMessage(error: unknown): { code: GatewayErrorCode; message: string } {
+  if (isGatewayError(error)) return { code: error.code, message: error.message };
+  return { code: "internal", message: "Internal gateway error" };
+}

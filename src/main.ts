@@ -1,0 +1,188 @@
+// Composition root: config → storage → policies → upstreams → gateway → HTTP. Every resource opened
+// here is closed by one memoised close(), in reverse order, even when a step fails.
+import { EventEmitter, once } from "node:events";
+import type { Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAuditWriter, type AuditWriter } from "./audit/index.ts";
+import type { Env, GatehouseConfig } from "./config/index.ts";
+import { connectDatabase, migrateDatabase, openEmbeddedDatabase, type Database } from "./db/index.ts";
+import { GatewayError } from "./errors.ts";
+import { createGrantStore, generateToken, type Grant, type GrantStore } from "./grants/index.ts";
+import { createHttpApp } from "./http/app.ts";
+import { createLogger, type Logger } from "./log/index.ts";
+import { createMetrics } from "./metrics/index.ts";
+import { createGateway, createToolNaming, createUpstreamConnection, loadPolicies, type Gateway, type PolicySource, type UpstreamConnection } from "./proxy/index.ts";
+import { createRedisQuotaStore, createSqlQuotaStore, type QuotaStore } from "./ratelimit/index.ts";
+import { connectRedis } from "./redis/index.ts";
+
+export interface StartOptions {
+  config: GatehouseConfig;
+  env: Env;
+  logger?: Logger;
+  /** Serve HTTP (`start`); false for `gatehouse stdio`. */
+  isHttp?: boolean;
+  /** Keep the embedded database in memory instead of under storage.dataDir (tests). */
+  isEphemeral?: boolean;
+}
+
+export interface StorageHandles {
+  database: Database;
+  mode: "embedded" | "postgres" | "postgres+redis";
+  close(): Promise<void>;
+}
+
+export interface GatewayInstance {
+  config: GatehouseConfig;
+  url: string | null;
+  gateway: Gateway;
+  grants: GrantStore;
+  database: Database;
+  upstreams: ReadonlyMap<string, UpstreamConnection>;
+  policies: PolicySource;
+  storageMode: StorageHandles["mode"];
+  quota: QuotaStore;
+  /** The demo grant's token, when this start created or rotated it. */
+  demoToken: string | null;
+  adminToken: string | undefined;
+  /** "policy.reloaded" / "policy.error" (upstream, issues): lets tests and embedders await reloads. */
+  events: EventEmitter;
+  close(): Promise<void>;
+}
+
+/** Opens the database of this deployment (embedded PGlite or DATABASE_URL) and migrates it. */
+export async function openStorage(config: GatehouseConfig, env: Env, options: { isEphemeral?: boolean } = {}): Promise<StorageHandles> {
+  const schema = env.GATEHOUSE_DB_SCHEMA ?? config.storage.schema;
+  const embedded = env.DATABASE_URL ? null : await openEmbeddedDatabase(options.isEphemeral ? null : (env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir));
+  const database = connectDatabase(env.DATABASE_URL ?? embedded!.url, { schema });
+  const close = async () => {
+    await database.close();
+    await embedded?.close();
+  };
+  try {
+    await migrateDatabase(database);
+  } catch (cause) {
+    await close();
+    throw new GatewayError("storage_unavailable", `Cannot prepare the database: ${(cause as Error).message}`, { cause });
+  }
+  return { database, mode: env.DATABASE_URL ? (env.REDIS_URL ? "postgres+redis" : "postgres") : "embedded", close };
+}
+
+export async function startGateway(options: StartOptions): Promise<GatewayInstance> {
+  const { config, env } = options;
+  const logger = options.logger ?? createLogger(env.LOG_LEVEL);
+  const closers: Array<() => Promise<unknown>> = [];
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      for (const step of closers.reverse()) {
+        await step().catch((error: unknown) => logger.warn({ err: (error as Error).message }, "shutdown step failed"));
+      }
+    })());
+
+  try {
+    const isHttp = options.isHttp ?? true;
+    if (isHttp && config.auth.mode === "none" && !isLoopback(env.HOST ?? config.listen.host)) {
+      throw new GatewayError("config_invalid", `auth.mode "none" is only allowed on a loopback address (listen.host is ${env.HOST ?? config.listen.host}). Use grant tokens, or bind to 127.0.0.1.`);
+    }
+    const storage = await openStorage(config, env, { isEphemeral: options.isEphemeral });
+    closers.push(storage.close);
+    const { database } = storage;
+
+    let quota: QuotaStore;
+    if (env.REDIS_URL) {
+      const redis = await connectRedis(env.REDIS_URL, { keyPrefix: database.schema === "public" ? undefined : `${database.schema}:` });
+      closers.push(redis.close);
+      quota = createRedisQuotaStore(redis.redis);
+    } else {
+      quota = createSqlQuotaStore(database);
+    }
+
+    const audit: AuditWriter = createAuditWriter({ database });
+    closers.push(audit.close);
+    const grants = createGrantStore(database);
+    for (const grant of config.grants) {
+      if (grant.token) await grants.upsertWithToken(grant.name, grant.token, { owner: grant.owner, labels: grant.labels });
+    }
+    let demoToken: string | null = null;
+    if (config.isDemo && isHttp) {
+      demoToken = env.GATEHOUSE_DEMO_TOKEN ?? generateToken();
+      await grants.upsertWithToken("demo", demoToken);
+    } else if (config.isDemo) {
+      await ensureGrant(grants, "demo"); // stdio acts as the grant; never rotate a running gateway's token
+    }
+    const anonymousGrant = config.auth.mode === "none" ? await ensureGrant(grants, config.auth.grant) : null;
+    const adminToken = env.GATEHOUSE_ADMIN_TOKEN ?? (config.isDemo ? generateToken() : undefined);
+
+    const events = new EventEmitter();
+    const metrics = createMetrics({ collectDefault: isHttp });
+    const policies = await loadPolicies(config.upstreams, {
+      logger,
+      metrics,
+      onEvent: (upstream, type, issues) => {
+        events.emit(`policy.${type}`, upstream, issues);
+        void audit
+          .record({ event: { type: type === "reloaded" ? "policy.reloaded" : "policy.rejected", actor: "system", upstream, data: { issues } } })
+          .catch(() => {});
+      },
+    });
+    closers.push(policies.close);
+
+    const upstreams = new Map(config.upstreams.map((u) => [u.name, createUpstreamConnection(u, logger)] as const));
+    closers.push(() => Promise.all([...upstreams.values()].map((u) => u.close())));
+    // Wait (bounded) for the first connection so a fresh gateway is usable when start resolves; an
+    // upstream that is down is logged and keeps reconnecting in the background.
+    for (const [name, outcome] of await settleEach(upstreams, (u) => u.whenReady())) {
+      if (outcome.status === "rejected") logger.warn({ upstream: name, err: (outcome.reason as Error).message }, "upstream not ready at start-up");
+    }
+    const naming = createToolNaming(config.namespace, [...upstreams.keys()]);
+    const gateway = createGateway({ upstreams, policies, naming, quota, audit, logger, metrics });
+
+    let url: string | null = null;
+    if (isHttp) {
+      const { app, mcp } = createHttpApp({
+        gateway,
+        grants,
+        database,
+        policies,
+        upstreams,
+        metrics,
+        logger,
+        maxBodyBytes: config.limits.maxBodyBytes,
+        anonymousGrant,
+        adminToken,
+      });
+      const server: HttpServer = app.listen(env.PORT ?? config.listen.port, env.HOST ?? config.listen.host);
+      await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e as Error))]);
+      closers.push(async () => {
+        await mcp.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      });
+      const address = server.address() as AddressInfo;
+      url = `http://${formatHost(address.address)}:${address.port}`;
+    }
+    return { config, url, gateway, grants, database, upstreams, policies, storageMode: storage.mode, quota, demoToken, adminToken, events, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function ensureGrant(grants: GrantStore, name: string): Promise<Grant> {
+  const existing = await grants.findByName(name);
+  if (existing && !existing.revokedAt) return existing;
+  return grants.upsertWithToken(name, generateToken());
+}
+
+async function settleEach<T>(items: ReadonlyMap<string, T>, run: (item: T) => Promise<unknown>) {
+  const outcomes = await Promise.allSettled([...items.values()].map(run));
+  return [...items.keys()].map((name, i) => [name, outcomes[i]!] as const);
+}
+
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+function formatHost(address: string): string {
+  return address.includes(":") ? `[${address}]` : address;
+}

@@ -1,0 +1,282 @@
+// The path of one tool call (DESIGN §2): resolve → evaluate policy (pure) → reserve quota → audit the
+// decision → forward → release quota on failure → audit the outcome. No call reaches an upstream
+// before its decision row is committed, so a crash never hides an executed call.
+import { randomUUID } from "node:crypto";
+import { ErrorCode, McpError, type CallToolResult, type Progress, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { AuditEntry, AuditWriter } from "../audit/index.ts";
+import { redactArguments } from "../audit/index.ts";
+import { isGatewayError, toWireMessage } from "../errors.ts";
+import type { Grant } from "../grants/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { Metrics } from "../metrics/index.ts";
+import type { Decision } from "../policy/index.ts";
+import { evaluate, isListed } from "../policy/index.ts";
+import { buildQuotaRequests, NO_RESERVATION, type QuotaStore, type Reservation } from "../ratelimit/index.ts";
+import type { ToolNaming } from "./naming.ts";
+import type { PolicySource } from "./policies.ts";
+import { describeWindow, refusal } from "./results.ts";
+import type { UpstreamConnection } from "./upstream.ts";
+
+export interface CallerContext {
+  grant: Grant;
+  sessionId: string;
+}
+
+export interface CallExtra {
+  signal?: AbortSignal;
+  onprogress?: (progress: Progress) => void;
+}
+
+/** Decides what to do with a call the policy sends to review (issue #3 plugs the approval flow in here). */
+export type ApprovalHandler = (call: PendingCall, extra: CallExtra) => Promise<CallToolResult>;
+
+export interface PendingCall {
+  callId: string;
+  context: CallerContext;
+  upstream: UpstreamConnection;
+  tool: string;
+  args: Record<string, unknown>;
+  decision: Extract<Decision, { kind: "require_approval" }>;
+  argsHash: string;
+  argsRedacted: unknown;
+}
+
+export interface GatewayDeps {
+  upstreams: ReadonlyMap<string, UpstreamConnection>;
+  policies: PolicySource;
+  naming: ToolNaming;
+  quota: QuotaStore;
+  audit: AuditWriter;
+  logger: Logger;
+  metrics: Metrics;
+  approvals?: ApprovalHandler;
+  now?: () => Date;
+}
+
+export interface Gateway {
+  listTools(context: CallerContext): Promise<Tool[]>;
+  callTool(context: CallerContext, name: string, args: Record<string, unknown>, extra?: CallExtra): Promise<CallToolResult>;
+}
+
+export function createGateway(deps: GatewayDeps): Gateway {
+  const now = deps.now ?? (() => new Date());
+
+  async function listTools(context: CallerContext): Promise<Tool[]> {
+    const listed: Tool[] = [];
+    for (const upstream of deps.upstreams.values()) {
+      const policy = deps.policies.current(upstream.name);
+      if (!policy) continue; // fail closed: no policy, nothing callable, nothing listed
+      let tools: Tool[];
+      try {
+        tools = await upstream.listTools();
+      } catch (error) {
+        deps.logger.warn({ upstream: upstream.name, err: (error as Error).message }, "tools/list failed; upstream omitted");
+        continue;
+      }
+      for (const tool of tools) {
+        if (!isListed(policy, tool.name, factsGrant(context.grant))) continue;
+        listed.push({ ...tool, name: deps.naming.exposedName(upstream.name, tool.name) });
+      }
+    }
+    return listed;
+  }
+
+  async function callTool(
+    context: CallerContext,
+    name: string,
+    args: Record<string, unknown>,
+    extra: CallExtra = {},
+  ): Promise<CallToolResult> {
+    const started = performance.now();
+    const callId = randomUUID();
+    const route = deps.naming.resolve(name);
+    const upstream = route ? deps.upstreams.get(route.upstream) : undefined;
+    if (!route || !upstream || (await isUnknownTool(upstream, route.tool))) {
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    }
+
+    const { redacted, hash } = redactArguments(args);
+    const base = {
+      callId,
+      grant: context.grant.name,
+      sessionId: context.sessionId,
+      upstream: upstream.name,
+      tool: route.tool,
+      argsRedacted: redacted,
+      argsHash: hash,
+    };
+    const policy = deps.policies.current(upstream.name);
+    const decision: Decision = policy
+      ? evaluate(policy, { tool: route.tool, args, grant: factsGrant(context.grant), session: { id: context.sessionId } }, now())
+      : { kind: "deny", rule: null, reason: `No valid policy is loaded for upstream "${upstream.name}"; every call to it is denied.` };
+
+    const finish = (result: CallToolResult, outcome: string) => {
+      deps.metrics.toolCalls.inc({ upstream: upstream.name, decision: decision.kind, outcome });
+      deps.metrics.callDuration.observe({ upstream: upstream.name, decision: decision.kind }, (performance.now() - started) / 1000);
+      return result;
+    };
+
+    if (decision.kind === "deny" || decision.kind === "hide") {
+      const reason = decision.kind === "hide" ? `Tool ${name} is not available to this agent: ${decision.reason}` : decision.reason;
+      await deps.audit.record(entry(base, { type: `call.${decision.kind === "hide" ? "hidden" : "denied"}`, decision: decision.kind, rule: decision.rule, reason, status: "refused" }));
+      return finish(refusal(reason, { decision: decision.kind, rule: decision.rule, callId }), "refused");
+    }
+
+    const reserved = await reserveQuota(decision, base);
+    if (!reserved.ok) return finish(reserved.result, "rate_limited");
+
+    if (decision.kind === "require_approval") {
+      if (!deps.approvals) {
+        await releaseQuota(reserved.reservation);
+        const reason = `${name} requires human approval (rule ${decision.rule ?? "default"}), but approvals are not enabled on this gateway.`;
+        await deps.audit.record(entry(base, { type: "call.denied", decision: "require_approval", rule: decision.rule, reason, status: "refused" }));
+        return finish(refusal(reason, { decision: "require_approval", rule: decision.rule, callId }), "refused");
+      }
+      const pending: PendingCall = { callId, context, upstream, tool: route.tool, args, decision, argsHash: hash, argsRedacted: redacted };
+      return finish(await deps.approvals(pending, extra), "held");
+    }
+
+    try {
+      await deps.audit.record(entry(base, { type: "call.allowed", decision: "allow", rule: decision.rule, reason: decision.reason, status: "forwarded" }));
+    } catch (error) {
+      await releaseQuota(reserved.reservation);
+      return finish(refusal(`Call refused: the audit log is unavailable (${toWireMessage(error).message}). Try again later.`, { decision: "error", rule: null, callId, code: "audit_unavailable" }), "error");
+    }
+    const { result, isFailure, error } = await forward(upstream, route.tool, args, extra, callId);
+    if (isFailure) await releaseQuota(reserved.reservation);
+    const durationMs = Math.round(performance.now() - started);
+    // The decision row is already committed; the outcome row is written in the background.
+    deps.audit
+      .record(
+        entry(base, {
+          type: isFailure ? "call.failed" : "call.succeeded",
+          decision: "allow",
+          rule: decision.rule,
+          reason: decision.reason,
+          status: isFailure ? "failed" : "succeeded",
+          durationMs,
+          error,
+        }),
+      )
+      .catch((e: unknown) => deps.logger.error({ callId, err: (e as Error).message }, "could not record call outcome"));
+    return finish(result, isFailure ? "failed" : "succeeded");
+  }
+
+  async function reserveQuota(
+    decision: Extract<Decision, { kind: "allow" | "require_approval" }>,
+    base: CallBase,
+  ): Promise<{ ok: true; reservation: Reservation } | { ok: false; result: CallToolResult }> {
+    if (decision.limits.length === 0) return { ok: true, reservation: NO_RESERVATION };
+    const at = now().getTime();
+    const requests = buildQuotaRequests(decision.limits, { upstream: base.upstream, grant: base.grant, session: base.sessionId }, at);
+    let outcome;
+    try {
+      outcome = await deps.quota.reserve(requests, at);
+    } catch (error) {
+      const reason = `Call refused: rate limits cannot be checked (${toWireMessage(error).message}); failing closed.`;
+      await deps.audit.record(entry(base, { type: "call.denied", decision: "deny", rule: null, reason, status: "refused" })).catch(() => {});
+      return { ok: false, result: refusal(reason, { decision: "error", rule: null, callId: base.callId, code: isGatewayError(error) ? error.code : "internal" }) };
+    }
+    if (outcome.ok) return outcome;
+    const { exceeded, retryAfterSeconds } = outcome;
+    const reason = `Rate limit exceeded: counter "${exceeded.counter}" allows ${exceeded.max} call(s) per ${describeWindow(exceeded.windowMs)}. Retry in ${retryAfterSeconds} s.`;
+    await deps.audit.record(entry(base, { type: "call.rate_limited", decision: "rate_limited", rule: exceeded.rule, reason, status: "refused", data: { retryAfterSeconds } }));
+    return { ok: false, result: refusal(reason, { decision: "rate_limited", rule: exceeded.rule, callId: base.callId, retryAfterSeconds }) };
+  }
+
+  async function releaseQuota(reservation: Reservation): Promise<void> {
+    await deps.quota.release(reservation).catch((e: unknown) => deps.logger.warn({ err: (e as Error).message }, "quota release failed"));
+  }
+
+  return { listTools, callTool };
+}
+
+type CallBase = {
+  callId: string;
+  grant: string;
+  sessionId: string;
+  upstream: string;
+  tool: string;
+  argsRedacted: unknown;
+  argsHash: string;
+};
+
+export async function forward(
+  upstream: UpstreamConnection,
+  tool: string,
+  args: Record<string, unknown>,
+  extra: CallExtra,
+  callId: string,
+): Promise<{ result: CallToolResult; isFailure: boolean; error: string | null }> {
+  try {
+    const result = await upstream.callTool(tool, args, { signal: extra.signal, onprogress: extra.onprogress });
+    return { result, isFailure: result.isError === true, error: result.isError ? firstText(result) : null };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const text = `Upstream "${upstream.name}" failed to run ${tool}: ${message}`;
+    return { result: refusal(text, { decision: "error", rule: null, callId, code: isGatewayError(error) ? error.code : "upstream_failed" }), isFailure: true, error: message };
+  }
+}
+
+/** True only when the upstream's tool list is known and lacks the tool; an unreachable upstream is judged later. */
+async function isUnknownTool(upstream: UpstreamConnection, tool: string): Promise<boolean> {
+  try {
+    return !(await upstream.listTools()).some((t) => t.name === tool);
+  } catch {
+    return false;
+  }
+}
+
+function firstText(result: CallToolResult): string | null {
+  const first = result.content.find((c) => c.type === "text");
+  return first && first.type === "text" ? first.text.slice(0, 2000) : null;
+}
+
+function factsGrant(grant: Grant) {
+  return { name: grant.name, owner: grant.owner, labels: grant.labels };
+}
+
+function entry(
+  base: CallBase,
+  e: {
+    type: string;
+    decision: string;
+    rule: string | null;
+    reason: string | null;
+    status: string;
+    durationMs?: number;
+    error?: string | null;
+    data?: Record<string, unknown>;
+  },
+): AuditEntry {
+  const at = new Date();
+  return {
+    event: {
+      type: e.type,
+      actor: `grant:${base.grant}`,
+      callId: base.callId,
+      upstream: base.upstream,
+      tool: base.tool,
+      decision: e.decision,
+      rule: e.rule,
+      reason: e.reason,
+      data: { sessionId: base.sessionId, argsHash: base.argsHash, ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}), ...(e.error ? { error: e.error } : {}), ...e.data },
+    },
+    call: {
+      id: base.callId,
+      grantName: base.grant,
+      sessionId: base.sessionId,
+      upstream: base.upstream,
+      tool: base.tool,
+      argsRedacted: base.argsRedacted,
+      argsHash: base.argsHash,
+      decision: e.decision,
+      rule: e.rule,
+      reason: e.reason,
+      status: e.status,
+      durationMs: e.durationMs ?? null,
+      error: e.error ?? null,
+      finishedAt: e.status === "forwarded" ? null : at,
+    },
+  };
+}

@@ -1,0 +1,227 @@
+// One managed MCP client per upstream. Stdio children are respawned with exponential backoff when
+// they exit; HTTP sessions are re-established on the next call. Calls in flight when the connection
+// drops reject (the SDK fails pending requests on close), so a crash never looks like a success.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  CallToolResultSchema,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+  type Progress,
+  type Tool,
+} from "@modelcontextprotocol/sdk/types.js";
+import { isStdioUpstream, type ResolvedUpstream } from "../config/index.ts";
+import { GatewayError } from "../errors.ts";
+import type { Logger } from "../log/index.ts";
+
+const BACKOFF_MIN_MS = 200;
+const BACKOFF_MAX_MS = 30_000;
+const READY_WAIT_MS = 10_000;
+
+export type UpstreamState = "connecting" | "ready" | "down" | "closed";
+
+export interface UpstreamStatus {
+  name: string;
+  state: UpstreamState;
+  pid: number | null;
+  restarts: number;
+  lastError: string | null;
+  tools: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  onprogress?: (progress: Progress) => void;
+}
+
+export interface UpstreamConnection {
+  readonly name: string;
+  status(): UpstreamStatus;
+  /** Resolves once connected (or rejects after READY_WAIT_MS). */
+  whenReady(): Promise<void>;
+  listTools(): Promise<Tool[]>;
+  callTool(tool: string, args: Record<string, unknown>, options?: CallOptions): Promise<CallToolResult>;
+  onToolsChanged(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+export function createUpstreamConnection(config: ResolvedUpstream, logger: Logger): UpstreamConnection {
+  const log = logger.child({ upstream: config.name });
+  let client: Client | null = null;
+  let transport: Transport | null = null;
+  let state: UpstreamState = "connecting";
+  let lastError: string | null = null;
+  let restarts = 0;
+  let attempt = 0;
+  let tools: Tool[] | null = null;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let readyWaiters: Array<() => void> = [];
+  const toolListeners: Array<() => void> = [];
+
+  // A function, not an inline comparison: `state` changes across awaits, which narrowing can't see.
+  const isClosed = () => state === "closed";
+
+  function setReady(): void {
+    state = "ready";
+    attempt = 0;
+    for (const wake of readyWaiters) wake();
+    readyWaiters = [];
+  }
+
+  function createTransport(): Transport {
+    if (isStdioUpstream(config)) {
+      const stdio = new StdioClientTransport({
+        command: config.command,
+        args: config.args,
+        env: config.env,
+        cwd: config.cwd,
+        stderr: "pipe",
+      });
+      stdio.stderr?.on("data", (chunk: Buffer) => {
+        for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) log.info({ stderr: line.slice(0, 2000) }, "upstream stderr");
+      });
+      return stdio;
+    }
+    return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+  }
+
+  async function connect(): Promise<void> {
+    if (state === "closed") return;
+    state = "connecting";
+    const next = new Client({ name: "gatehouse", version: "0.1.0" }, { capabilities: {} });
+    const nextTransport = createTransport();
+    // Non-JSON lines on a stdio server's stdout (banners) surface here; they are not fatal.
+    next.onerror = (error) => log.debug({ err: error.message }, "upstream transport error (ignored)");
+    next.onclose = () => {
+      if (client !== next) return;
+      client = null;
+      transport = null;
+      if (state === "closed") return;
+      state = "down";
+      lastError = "connection closed";
+      log.warn("upstream connection closed; reconnecting");
+      scheduleReconnect();
+    };
+    next.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      tools = null;
+      for (const listener of toolListeners) listener();
+    });
+    try {
+      await next.connect(nextTransport);
+    } catch (error) {
+      lastError = (error as Error).message;
+      state = "down";
+      log.warn({ err: lastError }, "upstream connect failed");
+      await nextTransport.close().catch(() => {});
+      scheduleReconnect();
+      return;
+    }
+    if (isClosed()) {
+      await next.close().catch(() => {});
+      return;
+    }
+    client = next;
+    transport = nextTransport;
+    tools = null;
+    lastError = null;
+    setReady();
+    log.info({ pid: pidOf(nextTransport) }, "upstream connected");
+  }
+
+  function scheduleReconnect(): void {
+    if (state === "closed" || retryTimer) return;
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempt);
+    attempt += 1;
+    restarts += 1;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void connect();
+    }, delay);
+    retryTimer.unref();
+  }
+
+  function whenReady(): Promise<void> {
+    if (state === "ready" && client) return Promise.resolve();
+    if (state === "closed") return Promise.reject(unavailable("upstream is shut down"));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        readyWaiters = readyWaiters.filter((w) => w !== wake);
+        reject(unavailable(lastError ?? "not connected"));
+      }, READY_WAIT_MS);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      readyWaiters.push(wake);
+    });
+  }
+
+  function unavailable(detail: string): GatewayError {
+    return new GatewayError("upstream_unavailable", `Upstream "${config.name}" is unavailable: ${detail}`, {
+      retryable: true,
+      context: { upstream: config.name },
+    });
+  }
+
+  async function connectedClient(): Promise<Client> {
+    await whenReady();
+    if (!client) throw unavailable(lastError ?? "not connected");
+    return client;
+  }
+
+  void connect();
+
+  return {
+    name: config.name,
+    status: () => ({ name: config.name, state, pid: transport ? pidOf(transport) : null, restarts, lastError, tools: tools?.length ?? 0 }),
+    whenReady,
+    async listTools() {
+      if (tools) return tools;
+      const current = await connectedClient();
+      const collected: Tool[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await current.listTools(cursor ? { cursor } : undefined);
+        collected.push(...page.tools);
+        cursor = page.nextCursor;
+      } while (cursor);
+      if (client === current) tools = collected;
+      return collected;
+    },
+    async callTool(tool, args, options = {}) {
+      const current = await connectedClient();
+      try {
+        // `request` instead of `callTool`: the gateway forwards results as they are, without
+        // validating output schemas or refusing task-only tools on the upstream's behalf.
+        return await current.request({ method: "tools/call", params: { name: tool, arguments: args } }, CallToolResultSchema, {
+          signal: options.signal,
+          onprogress: options.onprogress,
+          timeout: config.timeoutMs,
+          resetTimeoutOnProgress: true,
+        });
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        if (client !== current) throw unavailable(`connection lost during the call (${(error as Error).message})`);
+        throw error;
+      }
+    },
+    onToolsChanged(listener) {
+      toolListeners.push(listener);
+    },
+    async close() {
+      if (state === "closed") return;
+      state = "closed";
+      clearTimeout(retryTimer);
+      const current = client;
+      client = null;
+      transport = null;
+      await current?.close().catch(() => {});
+    },
+  };
+}
+
+function pidOf(transport: Transport): number | null {
+  return transport instanceof StdioClientTransport ? transport.pid : null;
+}

@@ -1,0 +1,1 @@
+export { connectRedis, redactUrl, type RedisConnection } from "./connect.ts";

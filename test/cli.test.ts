@@ -1,0 +1,164 @@
+// The `gatehouse` CLI as a user runs it: real processes, a real config file, the demo upstream, and
+// the storage of this test run (embedded PGlite files in a temp dir, or a unique PostgreSQL schema).
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { parseConfig, parseEnv, PROJECT_ROOT } from "../src/config/index.ts";
+import { openStorage } from "../src/main.ts";
+import { DEMO_UPSTREAM, dropSchema, storageLabel, textOf } from "./helpers/gateway.ts";
+
+const run = promisify(execFile);
+const BIN = join(PROJECT_ROOT, "bin/gatehouse.js");
+
+const POLICY = {
+  version: "1",
+  default: "deny",
+  tools: {
+    "smartlead_get_*": {},
+    smartlead_delete_campaign: { action: "deny", reason: "Deleting campaigns is done by people." },
+    smartlead_no_such_tool: {},
+  },
+};
+
+describe(`gatehouse CLI (${storageLabel()})`, () => {
+  let dir: string;
+  let configFile: string;
+  let policyFile: string;
+  const schema = `gh_cli_${randomBytes(4).toString("hex")}`;
+  const childEnv = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    LOG_LEVEL: "error",
+  };
+  const gatehouse = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: dir, env: childEnv, timeout: 60_000 });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "gatehouse-cli-"));
+    policyFile = join(dir, "smartlead.json");
+    configFile = join(dir, "gatehouse.json");
+    await writeFile(policyFile, JSON.stringify(POLICY));
+    await writeFile(
+      configFile,
+      JSON.stringify({ upstreams: { smartlead: { ...DEMO_UPSTREAM, policy: "smartlead.json" } }, storage: { dataDir: "data", schema } }),
+    );
+  });
+  after(async () => {
+    if (process.env.DATABASE_URL) await dropSchema(schema);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("policy check accepts a valid file and warns about keys that match no upstream tool", async () => {
+    const plain = await gatehouse("policy", "check", policyFile);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /smartlead\.json: valid/);
+    const withTools = await gatehouse("policy", "check", policyFile, "--config", configFile);
+    assert.equal(withTools.code, 0, withTools.stderr);
+    assert.match(withTools.stderr, /warning: .*smartlead_no_such_tool/);
+  });
+
+  it("policy check names the file, the JSON path and the problem", async () => {
+    const bad = join(dir, "bad.json");
+    await writeFile(bad, JSON.stringify({ version: "1", tools: { smartlead_get_campaign: { action: "permit" } } }));
+    const result = await gatehouse("policy", "check", bad);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /bad\.json: \/tools\/smartlead_get_campaign\/action: /);
+  });
+
+  it("policy explain prints the decision as JSON", async () => {
+    const result = await gatehouse("policy", "explain", "--policy", policyFile, "--tool", "smartlead_delete_campaign", "--args", '{"campaign_id":1}', "--json");
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), { decision: "deny", rule: "/tools/smartlead_delete_campaign", reason: "Deleting campaigns is done by people." });
+    const allowed = await gatehouse("policy", "explain", "--policy", policyFile, "--tool", "smartlead_get_campaign", "--json");
+    assert.equal(JSON.parse(allowed.stdout).decision, "allow");
+    const badArgs = await gatehouse("policy", "explain", "--policy", policyFile, "--tool", "x", "--args", "{nope");
+    assert.equal(badArgs.code, 1);
+    assert.match(badArgs.stderr, /--args is not valid JSON/);
+  });
+
+  it("policy init builds a starter policy from the upstream's tools/list", async () => {
+    const result = await gatehouse("policy", "init", "--upstream", "smartlead", "--config", configFile, "--default", "deny");
+    assert.equal(result.code, 0, result.stderr);
+    const starter = JSON.parse(result.stdout) as { default: string; tools: Record<string, { action?: string }> };
+    assert.deepEqual(starter.tools.smartlead_get_campaign, {}, "readOnlyHint → allow");
+    assert.equal(starter.tools.smartlead_delete_campaign?.action, "require_approval", "destructiveHint → require_approval");
+    assert.equal(starter.default, "deny");
+  });
+
+  it("grants create prints a token once, list shows it, revoke disables it; stdio serves the grant; audit sees the calls", async () => {
+    const created = await gatehouse("grants", "create", "--name", "desktop", "--config", configFile);
+    assert.equal(created.code, 0, created.stderr);
+    const token = /(ghk_[A-Za-z0-9_-]+)/.exec(created.stdout)?.[1];
+    assert.ok(token, created.stdout);
+    const duplicate = await gatehouse("grants", "create", "--name", "desktop", "--config", configFile);
+    assert.equal(duplicate.code, 1);
+    assert.match(duplicate.stderr, /already exists/);
+
+    const client = new Client({ name: "desktop-test", version: "1" });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, "stdio", "--config", configFile, "--grant", "desktop"], cwd: dir, env: childEnv, stderr: "ignore" }));
+    try {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes("smartlead_get_campaign"));
+      assert.ok(!names.includes("smartlead_delete_campaign"));
+      const allowed = await client.callTool({ name: "smartlead_get_all_email_accounts", arguments: {} });
+      assert.equal(allowed.isError, undefined, textOf(allowed));
+      const denied = await client.callTool({ name: "smartlead_delete_campaign", arguments: { campaign_id: 1 } });
+      assert.equal(textOf(denied), "Deleting campaigns is done by people.");
+    } finally {
+      await client.close();
+    }
+
+    const listed = await gatehouse("audit", "list", "--config", configFile, "--grant", "desktop", "--format", "json");
+    assert.equal(listed.code, 0, listed.stderr);
+    const rows = JSON.parse(listed.stdout) as Array<{ tool: string; decision: string }>;
+    assert.deepEqual(rows.map((r) => `${r.tool}:${r.decision}`).sort(), ["smartlead_delete_campaign:deny", "smartlead_get_all_email_accounts:allow"]);
+    const csv = await gatehouse("audit", "list", "--config", configFile, "--decision", "deny", "--format", "csv");
+    assert.match(csv.stdout.split("\n")[0] ?? "", /tool/);
+    assert.equal(csv.stdout.trim().split("\n").length, 2, csv.stdout);
+
+    const revoked = await gatehouse("grants", "revoke", "desktop", "--config", configFile);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const list = await gatehouse("grants", "list", "--config", configFile);
+    assert.match(list.stdout, /desktop\s+revoked/);
+  });
+
+  it("audit verify passes on an intact chain and names the first row edited behind its back", async () => {
+    const intact = await gatehouse("audit", "verify", "--config", configFile);
+    assert.equal(intact.code, 0, intact.stderr);
+    assert.match(intact.stdout, /Audit chain intact: \d+ events verified/);
+
+    // Tamper the way someone with SQL access would: disable the append-only trigger, edit a row.
+    const config = parseConfig(JSON.stringify({ upstreams: { smartlead: DEMO_UPSTREAM }, storage: { dataDir: join(dir, "data"), schema } }), configFile);
+    const storage = await openStorage(config, parseEnv(childEnv));
+    let seq: number;
+    try {
+      const { pool } = storage.database;
+      const target = await pool.query<{ seq: string }>("SELECT seq FROM audit_events WHERE decision = 'deny' ORDER BY seq LIMIT 1");
+      seq = Number(target.rows[0]!.seq);
+      await pool.query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete");
+      await pool.query("UPDATE audit_events SET reason = 'nothing to see' WHERE seq = $1", [seq]);
+      await pool.query("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_delete");
+    } finally {
+      await storage.close();
+    }
+    const broken = await gatehouse("audit", "verify", "--config", configFile);
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, new RegExp(`BROKEN at seq ${seq}\\b`));
+  });
+});

@@ -1,0 +1,108 @@
+// Starts the real gateway in-process on an ephemeral port, on the storage this test run targets:
+// embedded in-memory PGlite by default; DATABASE_URL (+ REDIS_URL) with a unique schema per gateway.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import pg from "pg";
+import { parseConfig, parseEnv, PROJECT_ROOT } from "../../src/config/index.ts";
+import { silentLogger } from "../../src/log/index.ts";
+import { startGateway, type GatewayInstance } from "../../src/main.ts";
+
+export const DEMO_UPSTREAM = {
+  command: process.execPath,
+  args: ["--import", "tsx", join(PROJECT_ROOT, "examples/smartlead/main.ts")],
+  cwd: PROJECT_ROOT,
+  env: { SMARTLEAD_BANNER: "1" },
+};
+
+export interface TestGateway {
+  instance: GatewayInstance;
+  url: string;
+  dir: string;
+  /** Creates a grant and returns its token. */
+  createToken(name: string, owner?: string): Promise<string>;
+  connect(token: string): Promise<Client>;
+  writePolicy(name: string, policy: unknown): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  upstreams: Record<string, unknown>;
+  policies: Record<string, unknown>;
+  extraConfig?: Record<string, unknown>;
+  /** Reuse this schema (restart tests); a fresh one otherwise. */
+  schema?: string;
+  dir?: string;
+}
+
+export function storageLabel(): string {
+  if (!process.env.DATABASE_URL) return "embedded";
+  return process.env.REDIS_URL ? "postgres+redis" : "postgres";
+}
+
+export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "gatehouse-test-")));
+  const writePolicy = async (name: string, policy: unknown) => {
+    const file = join(dir, `${name}.policy.json`);
+    await writeFile(file, typeof policy === "string" ? policy : JSON.stringify(policy, null, 2));
+    return file;
+  };
+  const upstreams: Record<string, unknown> = {};
+  for (const [name, upstream] of Object.entries(options.upstreams)) {
+    const file = await writePolicy(name, options.policies[name] ?? { version: "1", default: "allow" });
+    upstreams[name] = { ...(upstream as object), policy: file };
+  }
+  const schema = options.schema ?? `gh_t_${randomBytes(5).toString("hex")}`;
+  const configText = JSON.stringify({ listen: { host: "127.0.0.1", port: 0 }, upstreams, storage: { dataDir: join(dir, "data"), schema }, ...options.extraConfig });
+  const config = parseConfig(configText, join(dir, "gatehouse.json"));
+  const env = parseEnv({
+    DATABASE_URL: process.env.DATABASE_URL,
+    REDIS_URL: process.env.REDIS_URL,
+    GATEHOUSE_ADMIN_TOKEN: "admin-token-for-tests",
+  });
+  const instance = await startGateway({ config, env, logger: silentLogger(), isEphemeral: !options.dir });
+  const clients: Client[] = [];
+  return {
+    instance,
+    url: instance.url!,
+    dir,
+    writePolicy,
+    async createToken(name, owner) {
+      const created = await instance.grants.create(name, { owner });
+      if (!created.ok) throw new Error(created.reason);
+      return created.token;
+    },
+    async connect(token) {
+      const client = new Client({ name: "test-agent", version: "1.0.0" });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${instance.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+      );
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.close().catch(() => {})));
+      await instance.close();
+      if (process.env.DATABASE_URL && !options.schema) await dropSchema(schema);
+      if (!options.dir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+export function textOf(result: unknown): string {
+  const content = ((result as { content?: unknown }).content ?? []) as Array<{ type: string; text?: string }>;
+  return content.filter((c) => c.type === "text").map((c) => c.text).join("\n");
+}

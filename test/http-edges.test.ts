@@ -1,0 +1,126 @@
+// What a client or operator sees at the HTTP edge: auth failures, malformed and oversize bodies,
+// unknown sessions, health, metrics, the admin API, and policy hot reload keeping the last good policy.
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { writeFile } from "node:fs/promises";
+import { after, before, describe, it } from "node:test";
+import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
+
+const INIT = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+};
+const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+
+describe(`HTTP edges (${storageLabel()})`, () => {
+  let gw: TestGateway;
+  let token: string;
+
+  before(async () => {
+    gw = await startTestGateway({
+      upstreams: { smartlead: DEMO_UPSTREAM },
+      policies: { smartlead: { version: "1", default: "deny", tools: { "smartlead_get_*": {} } } },
+      extraConfig: { limits: { maxBodyBytes: 4096 } },
+    });
+    token = await gw.createToken("edge-agent");
+  });
+  after(() => gw.close());
+
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${gw.url}/mcp`, { method: "POST", headers: { ...MCP_HEADERS, authorization: `Bearer ${token}`, ...headers }, body });
+
+  it("answers 401 to a missing, unknown or revoked token", async () => {
+    const missing = await fetch(`${gw.url}/mcp`, { method: "POST", headers: MCP_HEADERS, body: JSON.stringify(INIT) });
+    assert.equal(missing.status, 401);
+    assert.match(missing.headers.get("www-authenticate") ?? "", /Bearer/);
+    assert.equal((await post(JSON.stringify(INIT), { authorization: "Bearer ghk_not-a-real-token" })).status, 401);
+
+    const revokedToken = await gw.createToken("soon-revoked");
+    const before = await post(JSON.stringify(INIT), { authorization: `Bearer ${revokedToken}` });
+    assert.equal(before.status, 200);
+    await before.body?.cancel();
+    assert.equal(await gw.instance.grants.revoke("soon-revoked"), true);
+    const afterRevoke = await post(JSON.stringify(INIT), { authorization: `Bearer ${revokedToken}` });
+    assert.equal(afterRevoke.status, 401);
+  });
+
+  it("answers malformed JSON with a JSON-RPC parse error and HTTP 400", async () => {
+    const response = await post("{ this is not json");
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: { code: number; message: string } };
+    assert.equal(body.error.code, -32700);
+  });
+
+  it("answers an oversize body with HTTP 413", async () => {
+    const big = JSON.stringify({ ...INIT, params: { ...INIT.params, padding: "x".repeat(10_000) } });
+    const response = await post(big);
+    assert.equal(response.status, 413);
+    const body = (await response.json()) as { error: { message: string } };
+    assert.match(body.error.message, /exceeds the limit of 4096 bytes/);
+  });
+
+  it("answers an unknown session with 404 and a request without a session with 400", async () => {
+    const unknown = await post(JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }), { "mcp-session-id": "nope" });
+    assert.equal(unknown.status, 404);
+    const noSession = await post(JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }));
+    assert.equal(noSession.status, 400);
+  });
+
+  it("refuses a session id presented with another grant's token", async () => {
+    const init = await post(JSON.stringify(INIT));
+    const sessionId = init.headers.get("mcp-session-id");
+    await init.body?.cancel();
+    assert.ok(sessionId);
+    const otherToken = await gw.createToken("other-agent");
+    const hijack = await post(JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/list" }), { "mcp-session-id": sessionId, authorization: `Bearer ${otherToken}` });
+    assert.equal(hijack.status, 403);
+  });
+
+  it("serves health, readiness and Prometheus metrics", async () => {
+    assert.equal((await fetch(`${gw.url}/healthz`)).status, 200);
+    const ready = await fetch(`${gw.url}/readyz`);
+    assert.equal(ready.status, 200);
+    const report = (await ready.json()) as { database: string; policies: Array<{ isLoaded: boolean }> };
+    assert.equal(report.database, "ok");
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    assert.match(metrics, /gatehouse_upstream_up\{upstream="smartlead"\} 1/);
+  });
+
+  it("protects the admin API with the admin token", async () => {
+    assert.equal((await fetch(`${gw.url}/api/audit`)).status, 401);
+    const response = await fetch(`${gw.url}/api/audit?limit=5`, { headers: { authorization: "Bearer admin-token-for-tests" } });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { rows: unknown[] };
+    assert.ok(Array.isArray(body.rows));
+    const bad = await fetch(`${gw.url}/api/audit?limit=abc`, { headers: { authorization: "Bearer admin-token-for-tests" } });
+    assert.equal(bad.status, 400);
+  });
+
+  it("applies a policy edit without restart and keeps the last good policy when an edit is invalid", async () => {
+    const client = await gw.connect(token);
+    const call = () => client.callTool({ name: "smartlead_list_campaigns", arguments: {} });
+    assert.equal((await call()).isError, true, "not allowed by the first policy");
+
+    const file = `${gw.dir}/smartlead.policy.json`;
+    const reloaded = nextPolicyEvent(gw, "reloaded");
+    await writeFile(file, JSON.stringify({ version: "1", default: "deny", tools: { "smartlead_get_*": {}, smartlead_list_campaigns: {} } }));
+    await reloaded;
+    const allowed = await call();
+    assert.equal(allowed.isError, undefined, textOf(allowed));
+
+    const rejected = nextPolicyEvent(gw, "error");
+    await writeFile(file, JSON.stringify({ version: "1", default: "maybe", tools: {} }));
+    await rejected;
+    assert.equal((await call()).isError, undefined, "last good policy still applies");
+    const ready = await fetch(`${gw.url}/readyz`);
+    assert.equal(ready.status, 503);
+    const report = (await ready.json()) as { policies: Array<{ errors: string[] | null }> };
+    assert.match(report.policies[0]?.errors?.join("\n") ?? "", /\/default/);
+  });
+});
+
+function nextPolicyEvent(gw: TestGateway, type: "reloaded" | "error"): Promise<unknown> {
+  return once(gw.instance.events, `policy.${type}`);
+}
