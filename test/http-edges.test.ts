@@ -53,6 +53,13 @@ describe(`HTTP edges (${storageLabel()})`, () => {
     assert.equal(body.error.code, -32700);
   });
 
+  it("answers JSON that is not JSON-RPC with a JSON-RPC error and HTTP 400", async () => {
+    const response = await post(JSON.stringify({ hello: "world" }));
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: { code: number } };
+    assert.ok(body.error.code < 0);
+  });
+
   it("answers an oversize body with HTTP 413", async () => {
     const big = JSON.stringify({ ...INIT, params: { ...INIT.params, padding: "x".repeat(10_000) } });
     const response = await post(big);

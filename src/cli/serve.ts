@@ -79,8 +79,8 @@ function banner(instance: GatewayInstance): string {
     "Claude Desktop (claude_desktop_config.json, over stdio):",
     JSON.stringify(desktop, null, 2),
     "",
-    "Try it with the MCP Inspector:",
-    `  npx @modelcontextprotocol/inspector --cli ${mcpUrl} --transport http --header "Authorization: Bearer ${token}" --method tools/list`,
+    "Try it with the MCP Inspector (its CLI cannot send headers, so it runs Gatehouse over stdio as the grant):",
+    `  npx @modelcontextprotocol/inspector --cli node ${bin} stdio --grant ${instance.demoToken ? "demo" : "<grant>"}${instance.config.file ? ` --config ${instance.config.file}` : ""} --method tools/list`,
     "",
   );
   return lines.join("\n");

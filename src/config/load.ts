@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { z } from "zod";
 import { GatewayError } from "../errors.ts";
 import { ConfigSchema, isStdioUpstream, type GatehouseConfigFile, type UpstreamConfig } from "./schema.ts";
 
@@ -41,10 +42,16 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   }
   const parsed = ConfigSchema.safeParse(interpolate(raw, env, file, ""));
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${file}: /${i.path.join("/")}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) => `${file}: /${i.path.join("/")}: ${describeIssue(i)}`);
     throw new GatewayError("config_invalid", `Invalid config:\n${lines.join("\n")}`);
   }
   return resolveConfig(parsed.data, file, false);
+}
+
+/** zod reports a bad record key as "Invalid key in record"; the nested issue says what is wrong with it. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_key") return `invalid name: ${issue.issues.map((i) => i.message).join("; ")}`;
+  return issue.message;
 }
 
 function resolveConfig(config: GatehouseConfigFile, file: string | null, isDemo: boolean): GatehouseConfig {

@@ -78,7 +78,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     async connect(token) {
       const client = new Client({ name: "test-agent", version: "1.0.0" });
       await client.connect(
-        new StreamableHTTPClientTransport(new URL(`${instance.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
+        new StreamableHTTPClientTransport(new URL(`${instance.url}/mcp`), { requestInit: { headers: token ? { Authorization: `Bearer ${token}` } : {} } }),
       );
       clients.push(client);
       return client;
