@@ -3,6 +3,8 @@
 import { EventEmitter, once } from "node:events";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ApprovalNotifications } from "./approvals/index.ts";
+import { startApprovals, type ApprovalsModule } from "./approvals/module.ts";
 import { createAuditWriter, type AuditWriter } from "./audit/index.ts";
 import type { Env, GatehouseConfig } from "./config/index.ts";
 import { connectDatabase, migrateDatabase, openEmbeddedDatabase, type Database } from "./db/index.ts";
@@ -27,6 +29,8 @@ export interface StartOptions {
 
 export interface StorageHandles {
   database: Database;
+  /** Connection string of the database (the embedded socket in embedded mode). */
+  url: string;
   mode: "embedded" | "postgres" | "postgres+redis";
   close(): Promise<void>;
 }
@@ -40,6 +44,7 @@ export interface GatewayInstance {
   upstreams: ReadonlyMap<string, UpstreamConnection>;
   policies: PolicySource;
   storageMode: StorageHandles["mode"];
+  approvals: ApprovalsModule;
   quota: QuotaStore;
   /** The demo grant's token, when this start created or rotated it. */
   demoToken: string | null;
@@ -49,11 +54,14 @@ export interface GatewayInstance {
   close(): Promise<void>;
 }
 
+const NO_NOTIFICATIONS: ApprovalNotifications = { requestNotification: async () => {}, scheduleExpiry: async () => {} };
+
 /** Opens the database of this deployment (embedded PGlite or DATABASE_URL) and migrates it. */
 export async function openStorage(config: GatehouseConfig, env: Env, options: { isEphemeral?: boolean } = {}): Promise<StorageHandles> {
   const schema = env.GATEHOUSE_DB_SCHEMA ?? config.storage.schema;
   const embedded = env.DATABASE_URL ? null : await openEmbeddedDatabase(options.isEphemeral ? null : (env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir));
-  const database = connectDatabase(env.DATABASE_URL ?? embedded!.url, { schema });
+  const url = env.DATABASE_URL ?? embedded!.url;
+  const database = connectDatabase(url, { schema });
   const close = async () => {
     await database.close();
     await embedded?.close();
@@ -64,7 +72,7 @@ export async function openStorage(config: GatehouseConfig, env: Env, options: { 
     await close();
     throw new GatewayError("storage_unavailable", `Cannot prepare the database: ${(cause as Error).message}`, { cause });
   }
-  return { database, mode: env.DATABASE_URL ? (env.REDIS_URL ? "postgres+redis" : "postgres") : "embedded", close };
+  return { database, url, mode: env.DATABASE_URL ? (env.REDIS_URL ? "postgres+redis" : "postgres") : "embedded", close };
 }
 
 export async function startGateway(options: StartOptions): Promise<GatewayInstance> {
@@ -135,12 +143,35 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       if (outcome.status === "rejected") logger.warn({ upstream: name, err: (outcome.reason as Error).message }, "upstream not ready at start-up");
     }
     const naming = createToolNaming(config.namespace, [...upstreams.keys()]);
-    const gateway = createGateway({ upstreams, policies, naming, quota, audit, logger, metrics });
+
+    const notifications: ApprovalNotifications = NO_NOTIFICATIONS;
+    const approvals = await startApprovals({
+      database,
+      databaseUrl: storage.url,
+      audit,
+      upstreams,
+      logger,
+      notifications: () => notifications,
+      settings: {
+        defaultChannel: config.approvals.channel ?? null,
+        maxHoldMs: config.approvals.maxHoldSeconds * 1000,
+        heartbeatMs: config.approvals.heartbeatSeconds * 1000,
+        pollMs: config.approvals.pollMs,
+      },
+      timings: {
+        heartbeatMs: Math.max(100, (config.approvals.instanceStaleSeconds * 1000) / 4),
+        staleMs: config.approvals.instanceStaleSeconds * 1000,
+        reaperMs: config.approvals.reaperSeconds * 1000,
+      },
+    });
+    closers.push(approvals.close);
+    const gateway = createGateway({ upstreams, policies, naming, quota, audit, logger, metrics, approvals: approvals.hold, tools: [approvals.statusTool] });
 
     let url: string | null = null;
     if (isHttp) {
       const { app, mcp } = createHttpApp({
         gateway,
+        approvals: approvals.service,
         grants,
         database,
         policies,
@@ -161,7 +192,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       const address = server.address() as AddressInfo;
       url = `http://${formatHost(address.address)}:${address.port}`;
     }
-    return { config, url, gateway, grants, database, upstreams, policies, storageMode: storage.mode, quota, demoToken, adminToken, events, close };
+    return { config, url, gateway, grants, database, upstreams, policies, storageMode: storage.mode, approvals, quota, demoToken, adminToken, events, close };
   } catch (error) {
     await close();
     throw error;

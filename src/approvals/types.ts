@@ -39,6 +39,8 @@ export interface Approval {
   reason: string | null;
   spec: ApprovalSpec;
   holdMode: HoldMode;
+  /** Gateway instance holding the client's request (hold mode). */
+  holderInstance: string | null;
   decidedBy: string | null;
   decidedAt: Date | null;
   decisionReason: string | null;

@@ -2,6 +2,7 @@
 // errors to a clear message and a non-zero exit code.
 import { Command, CommanderError } from "commander";
 import { isGatewayError } from "../errors.ts";
+import { registerApprovalCommands } from "./approvals.ts";
 import { registerAuditCommands } from "./audit.ts";
 import { registerDbCommands } from "./db.ts";
 import { registerGrantCommands } from "./grants.ts";
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerServeCommands(program);
   registerPolicyCommands(program);
   registerGrantCommands(program);
+  registerApprovalCommands(program);
   registerAuditCommands(program);
   registerDbCommands(program);
   return program;

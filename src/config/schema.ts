@@ -69,6 +69,17 @@ export const ConfigSchema = z
       .object({ dataDir: z.string().default(".gatehouse"), schema: z.string().default("public") })
       .strict()
       .default({ dataDir: ".gatehouse", schema: "public" }),
+    approvals: z
+      .object({
+        channel: z.string().optional().describe("Slack channel id for approval messages when a policy names none"),
+        maxHoldSeconds: z.number().int().positive().default(300).describe("A held request longer than this is answered with a ticket"),
+        heartbeatSeconds: z.number().positive().default(15),
+        pollMs: z.number().int().positive().default(1_000).describe("Fallback poll of approval rows when no notification arrives"),
+        reaperSeconds: z.number().positive().default(5),
+        instanceStaleSeconds: z.number().positive().default(30).describe("A gateway whose heartbeat is older is considered dead"),
+      })
+      .strict()
+      .default({ maxHoldSeconds: 300, heartbeatSeconds: 15, pollMs: 1_000, reaperSeconds: 5, instanceStaleSeconds: 30 }),
     limits: z
       .object({ maxBodyBytes: z.number().int().positive().default(1_048_576) })
       .strict()

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { formatToolCalls, listToolCalls, parseSince } from "../audit/index.ts";
 import type { HttpAppDeps } from "./app.ts";
 import { bearerToken, isAdminToken } from "./app.ts";
+import { createApprovalsRouter } from "./approvals-api.ts";
 import { problem } from "./errors.ts";
 
 const AuditQuery = z.object({
@@ -47,6 +48,8 @@ export function createApiRouter(deps: HttpAppDeps): Router {
     }
     res.json(page);
   });
+
+  router.use("/approvals", createApprovalsRouter(deps.approvals));
 
   router.get("/policies", (_req, res) => {
     res.json({ policies: deps.policies.status() });

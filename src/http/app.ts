@@ -1,6 +1,7 @@
 // The express app: /mcp, /api (admin), health and metrics, and the dashboard placeholder.
 import { timingSafeEqual, createHash } from "node:crypto";
 import express, { type Express, type Request } from "express";
+import type { ApprovalService } from "../approvals/index.ts";
 import type { Database } from "../db/index.ts";
 import type { Grant, GrantStore } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -12,6 +13,7 @@ import { createMcpRoute, type McpRoute } from "./mcp.ts";
 
 export interface HttpAppDeps {
   gateway: Gateway;
+  approvals: ApprovalService;
   grants: GrantStore;
   database: Database;
   policies: PolicySource;

@@ -3,6 +3,7 @@
 // before its decision row is committed, so a crash never hides an executed call.
 import { randomUUID } from "node:crypto";
 import { ErrorCode, McpError, type CallToolResult, type Progress, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Approval } from "../approvals/types.ts";
 import type { AuditEntry, AuditWriter } from "../audit/index.ts";
 import { redactArguments } from "../audit/index.ts";
 import { isGatewayError, toWireMessage } from "../errors.ts";
@@ -25,6 +26,14 @@ export interface CallerContext {
 export interface CallExtra {
   signal?: AbortSignal;
   onprogress?: (progress: Progress) => void;
+  /** Present when the client asked for an MCP task: answers the held call with a task at once. */
+  createTask?: (approval: Approval) => Promise<CallToolResult>;
+}
+
+/** A tool the gateway itself provides (e.g. gatehouse_approval_status), listed for every grant. */
+export interface GatewayTool {
+  definition: Tool;
+  call(context: CallerContext, args: Record<string, unknown>): Promise<CallToolResult>;
 }
 
 /** Decides what to do with a call the policy sends to review (issue #3 plugs the approval flow in here). */
@@ -35,6 +44,9 @@ export interface PendingCall {
   context: CallerContext;
   upstream: UpstreamConnection;
   tool: string;
+  exposedName: string;
+  /** Gives back the quota reserved for this call (denied, expired, cancelled, failed). Idempotent. */
+  releaseQuota(): Promise<void>;
   args: Record<string, unknown>;
   decision: Extract<Decision, { kind: "require_approval" }>;
   argsHash: string;
@@ -50,6 +62,7 @@ export interface GatewayDeps {
   logger: Logger;
   metrics: Metrics;
   approvals?: ApprovalHandler;
+  tools?: readonly GatewayTool[];
   now?: () => Date;
 }
 
@@ -61,8 +74,10 @@ export interface Gateway {
 export function createGateway(deps: GatewayDeps): Gateway {
   const now = deps.now ?? (() => new Date());
 
+  const ownTools = new Map((deps.tools ?? []).map((t) => [t.definition.name, t] as const));
+
   async function listTools(context: CallerContext): Promise<Tool[]> {
-    const listed: Tool[] = [];
+    const listed: Tool[] = [...ownTools.values()].map((t) => t.definition);
     for (const upstream of deps.upstreams.values()) {
       const policy = deps.policies.current(upstream.name);
       if (!policy) continue; // fail closed: no policy, nothing callable, nothing listed
@@ -87,6 +102,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     args: Record<string, unknown>,
     extra: CallExtra = {},
   ): Promise<CallToolResult> {
+    const own = ownTools.get(name);
+    if (own) return own.call(context, args);
     const started = performance.now();
     const callId = randomUUID();
     const route = deps.naming.resolve(name);
@@ -132,7 +149,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
         await deps.audit.record(entry(base, { type: "call.denied", decision: "require_approval", rule: decision.rule, reason, status: "refused" }));
         return finish(refusal(reason, { decision: "require_approval", rule: decision.rule, callId }), "refused");
       }
-      const pending: PendingCall = { callId, context, upstream, tool: route.tool, args, decision, argsHash: hash, argsRedacted: redacted };
+      let isReleased = false;
+      const releaseOnce = async () => {
+        if (isReleased) return;
+        isReleased = true;
+        await releaseQuota(reserved.reservation);
+      };
+      const pending: PendingCall = { callId, context, upstream, tool: route.tool, exposedName: name, releaseQuota: releaseOnce, args, decision, argsHash: hash, argsRedacted: redacted };
       return finish(await deps.approvals(pending, extra), "held");
     }
 

@@ -1,4 +1,4 @@
-export { createGateway, type CallerContext, type CallExtra, type Gateway, type GatewayDeps, type PendingCall, type ApprovalHandler } from "./gateway.ts";
+export { createGateway, type CallerContext, type CallExtra, type Gateway, type GatewayDeps, type PendingCall, type ApprovalHandler, type GatewayTool } from "./gateway.ts";
 export { createToolNaming, type NamingRule, type ToolNaming } from "./naming.ts";
 export { loadPolicies, type PolicySource } from "./policies.ts";
 export { refusal } from "./results.ts";

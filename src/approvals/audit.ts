@@ -1,0 +1,56 @@
+// Audit entries for approval transitions; the tool_calls row of the held call follows its approval.
+import type { AuditEntry } from "../audit/index.ts";
+import type { Approval } from "./types.ts";
+
+const CALL_STATUS: Record<Approval["status"], string> = {
+  pending: "pending_approval",
+  approved: "approved",
+  executing: "executing",
+  succeeded: "succeeded",
+  failed: "failed",
+  outcome_unknown: "outcome_unknown",
+  denied: "denied",
+  expired: "expired",
+  cancelled: "cancelled",
+};
+
+export function approvalAuditEntry(approval: Approval, type: string, actor: string, data: Record<string, unknown> = {}): AuditEntry {
+  const isFinal = !["pending", "approved", "executing"].includes(approval.status);
+  return {
+    event: {
+      type,
+      actor,
+      callId: approval.callId,
+      upstream: approval.upstream,
+      tool: approval.tool,
+      decision: "require_approval",
+      rule: approval.rule,
+      reason: approval.decisionReason ?? approval.reason,
+      data: {
+        approvalId: approval.id,
+        status: approval.status,
+        decidedBy: approval.decidedBy,
+        argsHash: approval.argsHash,
+        ...(approval.durationMs !== null ? { durationMs: approval.durationMs } : {}),
+        ...(approval.error ? { error: approval.error } : {}),
+        ...data,
+      },
+    },
+    call: {
+      id: approval.callId,
+      grantName: approval.grantName,
+      sessionId: approval.sessionId,
+      upstream: approval.upstream,
+      tool: approval.tool,
+      argsRedacted: approval.argsRedacted,
+      argsHash: approval.argsHash,
+      decision: "require_approval",
+      rule: approval.rule,
+      reason: approval.decisionReason ?? approval.reason,
+      status: CALL_STATUS[approval.status],
+      durationMs: approval.durationMs,
+      error: approval.error,
+      finishedAt: isFinal ? (approval.finishedAt ?? approval.decidedAt ?? new Date()) : null,
+    },
+  };
+}

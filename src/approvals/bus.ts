@@ -1,0 +1,80 @@
+// Wakes whoever waits on an approval when its status changes: an in-process emitter for this
+// process, Postgres NOTIFY for the others. Both are best-effort; waiters also poll the row.
+import { EventEmitter } from "node:events";
+import pg from "pg";
+import type { Database } from "../db/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { ApprovalStatus } from "./types.ts";
+
+export interface ApprovalChange {
+  id: string;
+  status: ApprovalStatus;
+}
+
+export interface ApprovalBus {
+  publish(change: ApprovalChange): Promise<void>;
+  subscribe(listener: (change: ApprovalChange) => void): () => void;
+  close(): Promise<void>;
+}
+
+export function createApprovalBus(database: Database, connectionString: string, logger: Logger): ApprovalBus {
+  const local = new EventEmitter().setMaxListeners(0);
+  const channel = `gatehouse_approvals_${database.schema}`.slice(0, 63).replace(/[^a-z0-9_]/gi, "_");
+  let listener: pg.Client | null = null;
+  let retry: NodeJS.Timeout | undefined;
+  let isClosed = false;
+
+  async function listen(): Promise<void> {
+    if (isClosed) return;
+    const client = new pg.Client({ connectionString });
+    client.on("error", () => reconnect(client));
+    client.on("end", () => reconnect(client));
+    client.on("notification", (message) => {
+      if (message.channel !== channel || !message.payload) return;
+      try {
+        local.emit("change", JSON.parse(message.payload) as ApprovalChange);
+      } catch {
+        // a foreign payload on our channel: ignore
+      }
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${channel}`);
+      listener = client;
+    } catch (error) {
+      logger.debug({ err: (error as Error).message }, "approval LISTEN unavailable; polling only");
+      reconnect(client);
+    }
+  }
+
+  function reconnect(client: pg.Client): void {
+    if (listener === client) listener = null;
+    client.end().catch(() => {});
+    if (isClosed || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void listen();
+    }, 2_000);
+    retry.unref();
+  }
+
+  void listen();
+
+  return {
+    async publish(change) {
+      local.emit("change", change);
+      await database.pool.query("SELECT pg_notify($1, $2)", [channel, JSON.stringify(change)]).catch(() => {});
+    },
+    subscribe(fn) {
+      local.on("change", fn);
+      return () => local.off("change", fn);
+    },
+    async close() {
+      isClosed = true;
+      clearTimeout(retry);
+      const client = listener;
+      listener = null;
+      await client?.end().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// Builds the approval flow for one gateway process: repository, change bus, state machine,
+// executor, runtime (heartbeat + reaper) and the hold handler the gateway calls.
+import type { AuditWriter } from "../audit/index.ts";
+import type { Database } from "../db/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { ApprovalHandler, GatewayTool } from "../proxy/gateway.ts";
+import type { UpstreamConnection } from "../proxy/upstream.ts";
+import { createApprovalBus, type ApprovalBus } from "./bus.ts";
+import { createApprovalExecutor } from "./executor.ts";
+import { createHoldHandler, type ApprovalNotifications, type HoldSettings } from "./hold.ts";
+import { createApprovalRepository, type ApprovalRepository } from "./repository.ts";
+import { startApprovalRuntime, type ApprovalRuntime, type RuntimeTimings } from "./runtime.ts";
+import { createApprovalService, type ApprovalCore, type ApprovalServiceDeps } from "./service.ts";
+import { createApprovalStatusTool } from "./status-tool.ts";
+
+export interface ApprovalsModule {
+  repo: ApprovalRepository;
+  bus: ApprovalBus;
+  service: ApprovalCore;
+  runtime: ApprovalRuntime;
+  hold: ApprovalHandler;
+  statusTool: GatewayTool;
+  close(): Promise<void>;
+}
+
+export async function startApprovals(deps: {
+  database: Database;
+  databaseUrl: string;
+  audit: AuditWriter;
+  upstreams: ReadonlyMap<string, UpstreamConnection>;
+  logger: Logger;
+  notifications: () => ApprovalNotifications;
+  isApprover?: ApprovalServiceDeps["isApprover"];
+  settings: HoldSettings;
+  timings: RuntimeTimings;
+}): Promise<ApprovalsModule> {
+  const repo = createApprovalRepository(deps.database);
+  const bus = createApprovalBus(deps.database, deps.databaseUrl, deps.logger);
+  const service = createApprovalService({ repo, bus, audit: deps.audit, logger: deps.logger, isApprover: deps.isApprover });
+  // The instance id is known once the runtime registered; the executor needs it for claims.
+  let instanceId = "starting";
+  const executor = createApprovalExecutor({ repo, service, upstreams: deps.upstreams, get instanceId() { return instanceId; }, logger: deps.logger });
+  const runtime = await startApprovalRuntime({ database: deps.database, repo, service, bus, executor, logger: deps.logger, timings: deps.timings });
+  instanceId = runtime.instanceId;
+  const hold = createHoldHandler({
+    service,
+    repo,
+    bus,
+    executor,
+    get notifications() {
+      return deps.notifications();
+    },
+    instanceId,
+    settings: deps.settings,
+    logger: deps.logger,
+  });
+  return {
+    repo,
+    bus,
+    service,
+    runtime,
+    hold,
+    statusTool: createApprovalStatusTool(repo),
+    close: async () => {
+      await runtime.close();
+      await bus.close();
+    },
+  };
+}
+
+/** Approval service without a runtime, for the CLI: it decides; running gateways execute. */
+export function createApprovalControl(deps: { database: Database; databaseUrl: string; audit: AuditWriter; logger: Logger }) {
+  const repo = createApprovalRepository(deps.database);
+  const bus = createApprovalBus(deps.database, deps.databaseUrl, deps.logger);
+  const service = createApprovalService({ repo, bus, audit: deps.audit, logger: deps.logger });
+  return { repo, service, close: () => bus.close() };
+}

@@ -1,0 +1,99 @@
+// The approval state machine (DESIGN §6) as the outside uses it: create, vote, expire, cancel.
+// Who may vote is decided here: approvers (users and user groups), self-approval, quorum.
+import type { AuditWriter } from "../audit/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { ApprovalBus } from "./bus.ts";
+import { approvalAuditEntry } from "./audit.ts";
+import type { ApprovalRepository, NewApproval } from "./repository.ts";
+import type { ApprovalService } from "./service-types.ts";
+import type { Approval, ApprovalSpec, ApprovalStatus, Voter, VoteOutcome } from "./types.ts";
+
+export interface ApprovalServiceDeps {
+  repo: ApprovalRepository;
+  bus: ApprovalBus;
+  audit: AuditWriter;
+  logger: Logger;
+  /** Resolves user-group membership (Slack). Without it only user ids listed in `approvers` match. */
+  isApprover?: (spec: ApprovalSpec, slackUserId: string) => Promise<boolean>;
+}
+
+export interface ApprovalCore extends ApprovalService {
+  create(values: NewApproval): Promise<Approval>;
+  /** Records a transition made elsewhere (executor): audit + wake-up. */
+  announce(approval: Approval, actor: string, type?: string): Promise<void>;
+}
+
+export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
+  const { repo, bus, audit } = deps;
+
+  async function announce(approval: Approval, actor: string, type = `approval.${approval.status}`): Promise<void> {
+    await audit.record(approvalAuditEntry(approval, type, actor)).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not audit approval transition"));
+    await bus.publish({ id: approval.id, status: approval.status });
+  }
+
+  async function mayVote(approval: Approval, voter: Voter): Promise<string | null> {
+    if (voter.isOperator) return null;
+    const user = voter.slackUserId;
+    if (!user) return "only Slack users or operators can decide";
+    if (approval.grantOwner && user === approval.grantOwner && !approval.spec.allowSelfApproval) {
+      return "you own the agent (grant) that made this call, and self-approval is off for this tool";
+    }
+    if (approval.spec.approvers.length === 0) return null;
+    const isListed = deps.isApprover ? await deps.isApprover(approval.spec, user) : approval.spec.approvers.includes(user);
+    return isListed ? null : "you are not one of this tool's approvers";
+  }
+
+  async function decide(approval: Approval, to: "approved" | "denied", voter: Voter, reason: string | null): Promise<VoteOutcome> {
+    const decided = await repo.decide(approval.id, to, voter.display, reason);
+    if (!decided) return { kind: "already_decided", approval: (await repo.get(approval.id)) ?? approval };
+    await announce(decided, voter.id);
+    return { kind: "decided", approval: decided };
+  }
+
+  return {
+    announce,
+    async create(values) {
+      const approval = await repo.insert(values);
+      await audit.record(approvalAuditEntry(approval, "approval.requested", `grant:${approval.grantName}`));
+      await bus.publish({ id: approval.id, status: approval.status });
+      return approval;
+    },
+    get: (id) => repo.get(id),
+    list: (filter) => repo.list(filter),
+    async vote(id, voter, vote, reason) {
+      const approval = await repo.get(id);
+      if (!approval) return { kind: "not_found" };
+      if (approval.status !== "pending") return { kind: "already_decided", approval };
+      const refusal = await mayVote(approval, voter);
+      if (refusal) {
+        await audit.record(approvalAuditEntry(approval, "approval.vote_refused", voter.id, { reason: refusal, vote })).catch(() => {});
+        return { kind: "not_allowed", approval, reason: refusal };
+      }
+      const isNew = await repo.addVote(id, voter.id, vote, reason ?? null);
+      if (!isNew) return { kind: "duplicate", approval };
+      await audit.record(approvalAuditEntry(approval, "approval.vote", voter.id, { vote, reason: reason ?? null })).catch(() => {});
+      if (vote === "deny") return decide(approval, "denied", voter, reason ?? null);
+      const approvals = await repo.countApproveVotes(id);
+      if (approvals >= approval.spec.minApprovals) {
+        const voters = (await repo.get(id))?.votes.filter((v) => v.vote === "approve").length ?? approvals;
+        return decide(approval, "approved", voter, voters > 1 ? `${voters} approvals` : null);
+      }
+      const current = (await repo.get(id)) ?? approval;
+      await bus.publish({ id, status: current.status });
+      return { kind: "recorded", approval: current, approvals, needed: approval.spec.minApprovals };
+    },
+    async expire(id) {
+      const expired = await repo.expire(id);
+      if (expired) await announce(expired, "system");
+      return expired !== null;
+    },
+    async cancel(id, reason) {
+      const cancelled = await repo.cancel(id, reason);
+      if (cancelled) await announce(cancelled, "client");
+      return cancelled !== null;
+    },
+    setSlackMessage: (id, channel, ts) => repo.setSlackMessage(id, channel, ts),
+  };
+}
+
+export const WAITING_STATUSES: readonly ApprovalStatus[] = ["pending", "approved", "executing"];

@@ -1,0 +1,155 @@
+// Held calls end to end without Slack: the agent's client holds (or gets a ticket), an operator
+// decides over the admin API, and the demo upstream's state shows how often the call really ran.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import { listToolCalls } from "../src/audit/index.ts";
+import { decide, FAST_APPROVALS, nextApproval, reconnectCount } from "./helpers/approvals.ts";
+import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
+
+const RECONNECT = "smartlead_reconnect_failed_email_accounts";
+const POLICY = {
+  version: "1",
+  default: "deny",
+  tools: {
+    "smartlead_get_*": {},
+    [RECONNECT]: { action: "require_approval", approval: { timeout: "10m" } },
+    smartlead_update_campaign_status: { action: "require_approval", approval: { timeout: "1s" } },
+    smartlead_pause_lead_by_campaign: { action: "require_approval", approval: { wait: "ticket" } },
+    smartlead_update_email_account: { action: "require_approval", approval: { min_approvals: 2 } },
+  },
+};
+
+describe(`held calls decided over the admin API (${storageLabel()})`, () => {
+  let gw: TestGateway;
+  let token: string;
+
+  before(async () => {
+    gw = await startTestGateway({ upstreams: { smartlead: DEMO_UPSTREAM }, policies: { smartlead: POLICY }, extraConfig: { approvals: FAST_APPROVALS } });
+    token = await gw.createToken("held-agent", "U0OWNER");
+  });
+  after(() => gw.close());
+
+  it("holds the call, runs it once when approved, and returns the upstream's result", async () => {
+    const client = await gw.connect(token);
+    const before = await reconnectCount(client, 502);
+    const created = nextApproval(gw);
+    const progress: string[] = [];
+    const call = client.request({ method: "tools/call", params: { name: RECONNECT, arguments: { email_account_ids: [502] } } }, CallToolResultSchema, {
+      onprogress: (p) => progress.push(p.message ?? ""),
+      resetTimeoutOnProgress: true,
+    });
+    const approval = await created;
+    assert.equal(approval.status, "pending");
+    assert.equal(approval.tool, RECONNECT);
+    assert.equal(await reconnectCount(client, 502), before, "nothing runs before approval");
+
+    const approved = await decide(gw, approval.id, "approve", { actor: "alice" });
+    assert.equal(approved.status, 200);
+    const result = await call;
+    assert.equal(result.isError, undefined, textOf(result));
+    assert.match(textOf(result), /"reconnected_count":\s*1/);
+    assert.equal(result._meta?.["gatehouse/approval_id"], approval.id);
+    assert.equal(await reconnectCount(client, 502), before + 1, "executed exactly once");
+    assert.match(progress[0] ?? "", new RegExp(`Waiting for approval: 0/1 approvals, .* left \\(approval ${approval.id}\\)`));
+
+    const again = await decide(gw, approval.id, "approve", { actor: "bob" });
+    assert.equal(again.status, 409, "a late click changes nothing");
+    const stored = await gw.instance.approvals.repo.get(approval.id);
+    assert.equal(stored?.status, "succeeded");
+    assert.equal(stored?.decidedBy, "alice (admin API)");
+    const { rows } = await listToolCalls(gw.instance.database, { tool: RECONNECT, limit: 10 });
+    assert.equal(rows.find((r) => r.id === approval.callId)?.status, "succeeded");
+  });
+
+  it("returns the reviewer's reason when denied, and runs nothing", async () => {
+    const client = await gw.connect(token);
+    const before = await reconnectCount(client, 503);
+    const created = nextApproval(gw);
+    const call = client.callTool({ name: RECONNECT, arguments: { email_account_ids: [503] } });
+    const approval = await created;
+    assert.equal((await decide(gw, approval.id, "deny", { actor: "carol", reason: "mailbox 503 is being migrated" })).status, 200);
+    const result = await call;
+    assert.equal(result.isError, true);
+    assert.equal(textOf(result), "Denied by carol (admin API): mailbox 503 is being migrated");
+    assert.equal(await reconnectCount(client, 503), before);
+  });
+
+  it("expires an undecided call at its timeout and tells the agent", async () => {
+    const client = await gw.connect(token);
+    const created = nextApproval(gw);
+    const call = client.callTool({ name: "smartlead_update_campaign_status", arguments: { campaign_id: 1001, status: "PAUSED" } });
+    const approval = await created;
+    const result = await call;
+    assert.equal(result.isError, true);
+    assert.match(textOf(result), /expired after 1s without a decision\. The call was not executed\./);
+    assert.equal((await gw.instance.approvals.repo.get(approval.id))?.status, "expired");
+    assert.equal((await decide(gw, approval.id, "approve")).status, 409);
+  });
+
+  it("answers at once with a ticket in ticket mode, and gatehouse_approval_status follows it to the result", async () => {
+    const client = await gw.connect(token);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes("gatehouse_approval_status"));
+    const ticket = await client.callTool({ name: "smartlead_pause_lead_by_campaign", arguments: { campaign_id: 1001, lead_id: 1 } });
+    assert.equal(ticket.isError, undefined);
+    const id = ticket._meta?.["gatehouse/approval_id"] as string;
+    assert.match(textOf(ticket), new RegExp(`waiting for human approval .*Approval id: ${id}.*has NOT run yet`));
+
+    const pending = await client.callTool({ name: "gatehouse_approval_status", arguments: { id } });
+    assert.equal(pending._meta?.["gatehouse/approval_status"], "pending");
+
+    const finished = nextApproval(gw, "succeeded", id).catch(() => null);
+    const failed = nextApproval(gw, "failed", id).catch(() => null);
+    await decide(gw, id, "approve");
+    await Promise.race([finished, failed]);
+    const status = await client.callTool({ name: "gatehouse_approval_status", arguments: { id } });
+    assert.ok(["succeeded", "failed"].includes(String(status._meta?.["gatehouse/approval_status"])), textOf(status));
+    assert.doesNotMatch(textOf(status), /waiting for human approval/);
+
+    const stranger = await gw.connect(await gw.createToken("other-grant"));
+    const hidden = await stranger.callTool({ name: "gatehouse_approval_status", arguments: { id } });
+    assert.equal(hidden.isError, true, "another grant cannot read this approval");
+  });
+
+  it("needs two distinct people when min_approvals is 2; the same person twice counts once", async () => {
+    const client = await gw.connect(token);
+    const created = nextApproval(gw);
+    const call = client.callTool({ name: "smartlead_update_email_account", arguments: { email_account_id: 501, name: "Renamed" } });
+    const approval = await created;
+    assert.equal((await decide(gw, approval.id, "approve", { actor: "dave" })).body.outcome, "recorded");
+    assert.equal((await decide(gw, approval.id, "approve", { actor: "dave" })).status, 409);
+    assert.equal((await gw.instance.approvals.repo.get(approval.id))?.status, "pending");
+    assert.equal((await decide(gw, approval.id, "approve", { actor: "erin" })).body.outcome, "decided");
+    const result = await call;
+    assert.equal(result.isError, undefined, textOf(result));
+  });
+
+  it("cancels the approval when the client cancels a held request, and never runs it", async () => {
+    const client = await gw.connect(token);
+    const before = await reconnectCount(client, 504);
+    const created = nextApproval(gw);
+    const controller = new AbortController();
+    const call = client.request({ method: "tools/call", params: { name: RECONNECT, arguments: { email_account_ids: [504] } } }, CallToolResultSchema, { signal: controller.signal });
+    const approval = await created;
+    const cancelled = nextApproval(gw, "cancelled", approval.id);
+    controller.abort("agent gave up");
+    await assert.rejects(call);
+    assert.equal((await cancelled).status, "cancelled");
+    assert.equal((await decide(gw, approval.id, "approve")).status, 409);
+    assert.equal(await reconnectCount(client, 504), before);
+  });
+
+  it("runs an approved call once under five concurrent approvals", async () => {
+    const client = await gw.connect(token);
+    const before = await reconnectCount(client, 505);
+    const created = nextApproval(gw);
+    const call = client.callTool({ name: RECONNECT, arguments: { email_account_ids: [505] } });
+    const approval = await created;
+    const votes = await Promise.all(["p1", "p2", "p1", "p2", "p1"].map((actor) => decide(gw, approval.id, "approve", { actor })));
+    assert.equal(votes.filter((v) => v.status === 200).length, 1, JSON.stringify(votes.map((v) => v.status)));
+    const result = await call;
+    assert.equal(result.isError, undefined, textOf(result));
+    assert.equal(await reconnectCount(client, 505), before + 1);
+  });
+});
