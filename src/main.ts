@@ -13,7 +13,10 @@ import { createGrantStore, generateToken, type Grant, type GrantStore } from "./
 import { createHttpApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./log/index.ts";
 import { createMetrics } from "./metrics/index.ts";
-import { createGateway, createToolNaming, createUpstreamConnection, loadPolicies, type Gateway, type PolicySource, type UpstreamConnection } from "./proxy/index.ts";
+import { createGateway, createToolNaming, createUpstreamConnection, loadPolicies, type Gateway, type PolicySource, type TaskSupport, type UpstreamConnection } from "./proxy/index.ts";
+import { startQueues } from "./approvals/queues-setup.ts";
+import { createSlackApp, createSlackClient, createSlackDirectory } from "./slack/index.ts";
+import { createPostgresTaskStore } from "./tasks/index.ts";
 import { createRedisQuotaStore, createSqlQuotaStore, type QuotaStore } from "./ratelimit/index.ts";
 import { connectRedis } from "./redis/index.ts";
 
@@ -32,6 +35,8 @@ export interface StorageHandles {
   /** Connection string of the database (the embedded socket in embedded mode). */
   url: string;
   mode: "embedded" | "postgres" | "postgres+redis";
+  /** True when the server is PGlite (also when reached through DATABASE_URL): one shared session, no usable LISTEN/NOTIFY. */
+  isPglite: boolean;
   close(): Promise<void>;
 }
 
@@ -41,8 +46,11 @@ export interface GatewayInstance {
   gateway: Gateway;
   grants: GrantStore;
   database: Database;
+  /** Connection string of the database (the embedded socket in embedded mode). */
+  databaseUrl: string;
   upstreams: ReadonlyMap<string, UpstreamConnection>;
   policies: PolicySource;
+  tasksFor: (grant: Grant) => TaskSupport;
   storageMode: StorageHandles["mode"];
   approvals: ApprovalsModule;
   quota: QuotaStore;
@@ -61,7 +69,8 @@ export async function openStorage(config: GatehouseConfig, env: Env, options: { 
   const schema = env.GATEHOUSE_DB_SCHEMA ?? config.storage.schema;
   const embedded = env.DATABASE_URL ? null : await openEmbeddedDatabase(options.isEphemeral ? null : (env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir));
   const url = env.DATABASE_URL ?? embedded!.url;
-  const database = connectDatabase(url, { schema });
+  // PGlite is one session behind the socket: a single connection keeps transactions from interleaving.
+  const database = connectDatabase(url, { schema, max: embedded ? 1 : 10 });
   const close = async () => {
     await database.close();
     await embedded?.close();
@@ -72,7 +81,9 @@ export async function openStorage(config: GatehouseConfig, env: Env, options: { 
     await close();
     throw new GatewayError("storage_unavailable", `Cannot prepare the database: ${(cause as Error).message}`, { cause });
   }
-  return { database, url, mode: env.DATABASE_URL ? (env.REDIS_URL ? "postgres+redis" : "postgres") : "embedded", close };
+  const version = await database.pool.query<{ version: string }>("SELECT version()").catch(() => ({ rows: [{ version: "" }] }));
+  const isPglite = /PGlite/i.test(version.rows[0]?.version ?? "");
+  return { database, url, isPglite, mode: env.DATABASE_URL ? (env.REDIS_URL ? "postgres+redis" : "postgres") : "embedded", close };
 }
 
 export async function startGateway(options: StartOptions): Promise<GatewayInstance> {
@@ -144,14 +155,17 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     }
     const naming = createToolNaming(config.namespace, [...upstreams.keys()]);
 
-    const notifications: ApprovalNotifications = NO_NOTIFICATIONS;
+    const slackClient = env.SLACK_BOT_TOKEN ? createSlackClient({ botToken: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL, logger }) : null;
+    const directory = slackClient ? createSlackDirectory(slackClient) : null;
+    let notifications: ApprovalNotifications = NO_NOTIFICATIONS;
     const approvals = await startApprovals({
       database,
-      databaseUrl: storage.url,
+      databaseUrl: storage.isPglite ? null : storage.url,
       audit,
       upstreams,
       logger,
       notifications: () => notifications,
+      isApprover: directory?.isApprover,
       settings: {
         defaultChannel: config.approvals.channel ?? null,
         maxHoldMs: config.approvals.maxHoldSeconds * 1000,
@@ -165,6 +179,51 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       },
     });
     closers.push(approvals.close);
+
+    const slack =
+      env.SLACK_BOT_TOKEN && slackClient && directory
+        ? createSlackApp({
+            botToken: env.SLACK_BOT_TOKEN,
+            signingSecret: env.SLACK_SIGNING_SECRET,
+            appToken: env.SLACK_APP_TOKEN,
+            apiUrl: env.SLACK_API_URL,
+            client: slackClient,
+            directory,
+            service: approvals.service,
+            database,
+            audit,
+            logger,
+            defaultChannel: config.approvals.channel ?? null,
+            auditRefusals: false,
+            onStale: (id) => void refreshMessage(id),
+          })
+        : null;
+    if (slack) {
+      await slack.start();
+      closers.push(slack.close);
+    } else if (isHttp) {
+      logger.info("Slack is off (no SLACK_BOT_TOKEN): decide held calls with `gatehouse approvals` or POST /api/approvals/:id/approve|deny");
+    }
+    const queues = await startQueues({ env, database, storage, service: approvals.service, notifier: slack?.notifier ?? null, logger });
+    closers.push(queues.close);
+    notifications = queues;
+    async function refreshMessage(id: string): Promise<void> {
+      const approval = await approvals.repo.get(id);
+      if (approval) await queues.requestUpdate(approval).catch((error: unknown) => logger.warn({ err: (error as Error).message, approval: id }, "could not queue a Slack update"));
+    }
+    // Every change, made in any process, rewrites the reviewer message (jobs are deduplicated).
+    const unsubscribeUpdates = approvals.bus.subscribe((change) => void refreshMessage(change.id));
+    closers.push(async () => unsubscribeUpdates());
+    const tasksFor = (grant: Grant): TaskSupport => ({
+      store: createPostgresTaskStore(database, { grantName: grant.name }),
+      onTaskCancelled: async (task) => {
+        if (!task.approvalId) return;
+        const isCancelled = await approvals.service.cancel(task.approvalId, "the agent's client cancelled its MCP task");
+        if (isCancelled) return { statusMessage: "Cancelled by the client; the call was not executed." };
+        const current = await approvals.repo.get(task.approvalId);
+        return { statusMessage: `Cancelled by the client, but the approval was already ${current?.status ?? "gone"}.` };
+      },
+    });
     const gateway = createGateway({ upstreams, policies, naming, quota, audit, logger, metrics, approvals: approvals.hold, tools: [approvals.statusTool] });
 
     let url: string | null = null;
@@ -181,6 +240,8 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         maxBodyBytes: config.limits.maxBodyBytes,
         anonymousGrant,
         adminToken,
+        tasksFor,
+        slackRouter: slack?.mode === "http" ? slack.router : undefined,
       });
       const server: HttpServer = app.listen(env.PORT ?? config.listen.port, env.HOST ?? config.listen.host);
       await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e as Error))]);
@@ -192,7 +253,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       const address = server.address() as AddressInfo;
       url = `http://${formatHost(address.address)}:${address.port}`;
     }
-    return { config, url, gateway, grants, database, upstreams, policies, storageMode: storage.mode, approvals, quota, demoToken, adminToken, events, close };
+    return { config, url, gateway, grants, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, quota, demoToken, adminToken, events, close };
   } catch (error) {
     await close();
     throw error;

@@ -33,7 +33,7 @@ describe(`gateway with server-everything upstreams (${storageLabel()})`, () => {
   it("namespaces tools as <upstream>__<tool> and filters each by its upstream's policy", async () => {
     const client = await gw.connect(token);
     const names = (await client.listTools()).tools.map((t) => t.name).sort();
-    assert.deepEqual(names, ["ev-http__echo", "ev-http__get-sum", "ev-http__trigger-long-running-operation", "ev-stdio__echo", "ev-stdio__get-sum", "ev-stdio__trigger-long-running-operation"]);
+    assert.deepEqual(names, ["ev-http__echo", "ev-http__get-sum", "ev-http__trigger-long-running-operation", "ev-stdio__echo", "ev-stdio__get-sum", "ev-stdio__trigger-long-running-operation", "gatehouse_approval_status"]);
   });
 
   it("forwards calls to the right upstream over stdio and Streamable HTTP", async () => {

@@ -17,7 +17,12 @@ export interface ApprovalBus {
   close(): Promise<void>;
 }
 
-export function createApprovalBus(database: Database, connectionString: string, logger: Logger): ApprovalBus {
+/**
+ * `connectionString: null` (embedded PGlite) keeps notifications in-process: PGlite is one Postgres
+ * session shared by every socket connection, and its NOTIFY messages can land on the wrong
+ * connection. Other processes on an embedded database find changes by polling.
+ */
+export function createApprovalBus(database: Database, connectionString: string | null, logger: Logger): ApprovalBus {
   const local = new EventEmitter().setMaxListeners(0);
   const channel = `gatehouse_approvals_${database.schema}`.slice(0, 63).replace(/[^a-z0-9_]/gi, "_");
   let listener: pg.Client | null = null;
@@ -25,7 +30,7 @@ export function createApprovalBus(database: Database, connectionString: string, 
   let isClosed = false;
 
   async function listen(): Promise<void> {
-    if (isClosed) return;
+    if (isClosed || !connectionString) return;
     const client = new pg.Client({ connectionString });
     client.on("error", () => reconnect(client));
     client.on("end", () => reconnect(client));
@@ -63,6 +68,7 @@ export function createApprovalBus(database: Database, connectionString: string, 
   return {
     async publish(change) {
       local.emit("change", change);
+      if (!connectionString) return;
       await database.pool.query("SELECT pg_notify($1, $2)", [channel, JSON.stringify(change)]).catch(() => {});
     },
     subscribe(fn) {

@@ -86,11 +86,13 @@ export function createHoldHandler(deps: {
         code: "storage_unavailable",
       });
     }
+    // The task exists before anyone can decide, so the executor always finds it to complete.
+    const task = extra.createTask ? await extra.createTask(approval) : null;
     // Both are retried by the reaper and visible in the dashboard/CLI if the queue is down now.
     await deps.notifications.requestNotification(approval).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not queue the reviewer notification"));
     await deps.notifications.scheduleExpiry(approval).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not schedule expiry"));
 
-    if (extra.createTask) return extra.createTask(approval);
+    if (task) return task;
     if (holdMode === "ticket") return ticketResult(approval);
     return holdRequest(approval, call, extra);
   };

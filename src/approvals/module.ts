@@ -12,6 +12,7 @@ import { createApprovalRepository, type ApprovalRepository } from "./repository.
 import { startApprovalRuntime, type ApprovalRuntime, type RuntimeTimings } from "./runtime.ts";
 import { createApprovalService, type ApprovalCore, type ApprovalServiceDeps } from "./service.ts";
 import { createApprovalStatusTool } from "./status-tool.ts";
+import { startTaskSync } from "./task-sync.ts";
 
 export interface ApprovalsModule {
   repo: ApprovalRepository;
@@ -25,7 +26,8 @@ export interface ApprovalsModule {
 
 export async function startApprovals(deps: {
   database: Database;
-  databaseUrl: string;
+  /** For cross-process notifications; null on the embedded database (see bus.ts). */
+  databaseUrl: string | null;
   audit: AuditWriter;
   upstreams: ReadonlyMap<string, UpstreamConnection>;
   logger: Logger;
@@ -40,7 +42,8 @@ export async function startApprovals(deps: {
   // The instance id is known once the runtime registered; the executor needs it for claims.
   let instanceId = "starting";
   const executor = createApprovalExecutor({ repo, service, upstreams: deps.upstreams, get instanceId() { return instanceId; }, logger: deps.logger });
-  const runtime = await startApprovalRuntime({ database: deps.database, repo, service, bus, executor, logger: deps.logger, timings: deps.timings });
+  const taskSync = startTaskSync({ database: deps.database, repo, bus, logger: deps.logger });
+  const runtime = await startApprovalRuntime({ database: deps.database, repo, service, bus, executor, logger: deps.logger, timings: deps.timings, sweeps: [taskSync.sweep] });
   instanceId = runtime.instanceId;
   const hold = createHoldHandler({
     service,
@@ -62,6 +65,7 @@ export async function startApprovals(deps: {
     hold,
     statusTool: createApprovalStatusTool(repo),
     close: async () => {
+      taskSync.close();
       await runtime.close();
       await bus.close();
     },
@@ -69,7 +73,7 @@ export async function startApprovals(deps: {
 }
 
 /** Approval service without a runtime, for the CLI: it decides; running gateways execute. */
-export function createApprovalControl(deps: { database: Database; databaseUrl: string; audit: AuditWriter; logger: Logger }) {
+export function createApprovalControl(deps: { database: Database; databaseUrl: string | null; audit: AuditWriter; logger: Logger }) {
   const repo = createApprovalRepository(deps.database);
   const bus = createApprovalBus(deps.database, deps.databaseUrl, deps.logger);
   const service = createApprovalService({ repo, bus, audit: deps.audit, logger: deps.logger });

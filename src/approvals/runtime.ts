@@ -33,6 +33,8 @@ export async function startApprovalRuntime(deps: {
   executor: ApprovalExecutor;
   logger: Logger;
   timings: RuntimeTimings;
+  /** Extra work for each reaper pass (e.g. ending tasks of finished approvals). */
+  sweeps?: Array<() => Promise<void>>;
 }): Promise<ApprovalRuntime> {
   const { db } = deps.database;
   const instanceId = randomUUID();
@@ -73,6 +75,7 @@ export async function startApprovalRuntime(deps: {
       const approval = await deps.repo.get(id);
       if (approval) await deps.executor.execute(approval);
     }
+    for (const sweep of deps.sweeps ?? []) await sweep();
   }
 
   const reap = () =>

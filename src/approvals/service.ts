@@ -31,11 +31,12 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
     await bus.publish({ id: approval.id, status: approval.status });
   }
 
-  async function mayVote(approval: Approval, voter: Voter): Promise<string | null> {
+  async function mayVote(approval: Approval, voter: Voter, vote: "approve" | "deny"): Promise<string | null> {
     if (voter.isOperator) return null;
     const user = voter.slackUserId;
     if (!user) return "only Slack users or operators can decide";
-    if (approval.grantOwner && user === approval.grantOwner && !approval.spec.allowSelfApproval) {
+    // The owner may always stop their own agent's call; approving it needs allow_self_approval.
+    if (vote === "approve" && approval.grantOwner && user === approval.grantOwner && !approval.spec.allowSelfApproval) {
       return "you own the agent (grant) that made this call, and self-approval is off for this tool";
     }
     if (approval.spec.approvers.length === 0) return null;
@@ -64,7 +65,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
       const approval = await repo.get(id);
       if (!approval) return { kind: "not_found" };
       if (approval.status !== "pending") return { kind: "already_decided", approval };
-      const refusal = await mayVote(approval, voter);
+      const refusal = await mayVote(approval, voter, vote);
       if (refusal) {
         await audit.record(approvalAuditEntry(approval, "approval.vote_refused", voter.id, { reason: refusal, vote })).catch(() => {});
         return { kind: "not_allowed", approval, reason: refusal };

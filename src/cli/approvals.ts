@@ -64,7 +64,7 @@ export function registerApprovalCommands(program: Command): void {
 async function withControl(configPath: string | undefined, use: (control: ReturnType<typeof createApprovalControl>) => Promise<void>): Promise<void> {
   await withStorage(configPath, async (storage: StorageHandles) => {
     const audit = createAuditWriter({ database: storage.database });
-    const control = createApprovalControl({ database: storage.database, databaseUrl: storage.url, audit, logger: silentLogger() });
+    const control = createApprovalControl({ database: storage.database, databaseUrl: storage.isPglite ? null : storage.url, audit, logger: silentLogger() });
     try {
       await use(control);
     } finally {

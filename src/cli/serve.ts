@@ -38,7 +38,7 @@ export function registerServeCommands(program: Command): void {
         throw new GatewayError("unauthorized", `No active grant named "${grantName}" (see \`gatehouse grants list\`).`);
       }
       const sessionId = `stdio-${process.pid}`;
-      const server = createDownstreamServer(instance.gateway, () => ({ grant, sessionId }));
+      const server = createDownstreamServer(instance.gateway, () => ({ grant, sessionId }), instance.tasksFor(grant));
       const transport = new StdioServerTransport();
       transport.onclose = () => void instance.close();
       process.stdin.on("end", () => void server.close());

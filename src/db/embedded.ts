@@ -7,6 +7,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { useSessionQueue } from "./pglite-session-queue.ts";
 
 export interface EmbeddedDatabase {
   url: string;
@@ -20,6 +21,13 @@ interface Advertisement {
   port: number;
 }
 
+/**
+ * The schema BullMQ's PostgreSQL backend uses in embedded mode. BullMQ pins its schema through each
+ * connection's search_path, which PGlite's single session ignores, so the instance's own search_path
+ * lists it (after public, so Gatehouse's migrations still create their tables in public).
+ */
+export const EMBEDDED_QUEUE_SCHEMA = "bullmq";
+
 /** `dataDir: null` keeps everything in memory (tests). */
 export async function openEmbeddedDatabase(dataDir: string | null): Promise<EmbeddedDatabase> {
   if (dataDir) {
@@ -28,7 +36,9 @@ export async function openEmbeddedDatabase(dataDir: string | null): Promise<Embe
     await mkdir(dataDir, { recursive: true });
   }
   const db = await PGlite.create(dataDir ? join(dataDir, "pgdata") : "memory://");
+  await db.exec(`SET search_path TO public, ${EMBEDDED_QUEUE_SCHEMA}`);
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
+  useSessionQueue(server, db);
   await server.start();
   const port = Number(server.getServerConn().split(":").pop());
   const advertisement = dataDir ? join(dataDir, "embedded.json") : null;

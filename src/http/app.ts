@@ -1,12 +1,12 @@
 // The express app: /mcp, /api (admin), health and metrics, and the dashboard placeholder.
 import { timingSafeEqual, createHash } from "node:crypto";
-import express, { type Express, type Request } from "express";
+import express, { type Express, type Request, type Router } from "express";
 import type { ApprovalService } from "../approvals/index.ts";
 import type { Database } from "../db/index.ts";
 import type { Grant, GrantStore } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
-import type { Gateway, PolicySource, UpstreamConnection } from "../proxy/index.ts";
+import type { Gateway, PolicySource, TaskSupport, UpstreamConnection } from "../proxy/index.ts";
 import { createApiRouter } from "./api.ts";
 import { createErrorHandler } from "./errors.ts";
 import { createMcpRoute, type McpRoute } from "./mcp.ts";
@@ -24,6 +24,9 @@ export interface HttpAppDeps {
   /** Set when auth mode is "none": every request acts as this grant. */
   anonymousGrant: Grant | null;
   adminToken: string | undefined;
+  tasksFor?: (grant: Grant) => TaskSupport;
+  /** Slack's HTTP endpoint (reads the raw body itself: no JSON parser in front). */
+  slackRouter?: Router;
 }
 
 export function createHttpApp(deps: HttpAppDeps): { app: Express; mcp: McpRoute } {
@@ -31,7 +34,8 @@ export function createHttpApp(deps: HttpAppDeps): { app: Express; mcp: McpRoute 
   app.disable("x-powered-by");
   const json = express.json({ limit: deps.maxBodyBytes, type: ["application/json", "application/*+json"] });
 
-  const mcp = createMcpRoute({ gateway: deps.gateway, logger: deps.logger, authenticate: (req) => authenticateAgent(req, deps) });
+  const mcp = createMcpRoute({ gateway: deps.gateway, logger: deps.logger, tasksFor: deps.tasksFor, authenticate: (req) => authenticateAgent(req, deps) });
+  if (deps.slackRouter) app.use("/slack/events", deps.slackRouter);
   app.use("/mcp", json, mcp.router);
   app.use("/api", json, createApiRouter(deps));
 

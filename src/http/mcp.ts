@@ -6,7 +6,7 @@ import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { Router, type Request, type Response } from "express";
 import type { Grant } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
-import { createDownstreamServer, type Gateway } from "../proxy/index.ts";
+import { createDownstreamServer, type Gateway, type TaskSupport } from "../proxy/index.ts";
 import { jsonRpcError } from "./errors.ts";
 
 interface Session {
@@ -24,6 +24,7 @@ export interface McpRoute {
 export function createMcpRoute(deps: {
   gateway: Gateway;
   logger: Logger;
+  tasksFor?: (grant: Grant) => TaskSupport;
   authenticate: (req: Request) => Promise<Grant | null>;
 }): McpRoute {
   const sessions = new Map<string, Session>();
@@ -62,7 +63,7 @@ export function createMcpRoute(deps: {
       // Runs inside handleRequest below, after `session` exists.
       onsessioninitialized: (id) => void sessions.set(id, session),
     });
-    const server = createDownstreamServer(deps.gateway, () => ({ grant, sessionId: transport.sessionId ?? "unknown" }));
+    const server = createDownstreamServer(deps.gateway, () => ({ grant, sessionId: transport.sessionId ?? "unknown" }), deps.tasksFor?.(grant));
     let closing: Promise<void> | undefined;
     const session: Session = {
       transport,

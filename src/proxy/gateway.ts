@@ -3,6 +3,7 @@
 // before its decision row is committed, so a crash never hides an executed call.
 import { randomUUID } from "node:crypto";
 import { ErrorCode, McpError, type CallToolResult, type Progress, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { CreateTaskResult } from "@modelcontextprotocol/sdk/experimental/tasks/types.js";
 import type { Approval } from "../approvals/types.ts";
 import type { AuditEntry, AuditWriter } from "../audit/index.ts";
 import { redactArguments } from "../audit/index.ts";
@@ -27,7 +28,7 @@ export interface CallExtra {
   signal?: AbortSignal;
   onprogress?: (progress: Progress) => void;
   /** Present when the client asked for an MCP task: answers the held call with a task at once. */
-  createTask?: (approval: Approval) => Promise<CallToolResult>;
+  createTask?: (approval: Approval) => Promise<CreateTaskResult>;
 }
 
 /** A tool the gateway itself provides (e.g. gatehouse_approval_status), listed for every grant. */
@@ -37,7 +38,10 @@ export interface GatewayTool {
 }
 
 /** Decides what to do with a call the policy sends to review (issue #3 plugs the approval flow in here). */
-export type ApprovalHandler = (call: PendingCall, extra: CallExtra) => Promise<CallToolResult>;
+export type ApprovalHandler = (call: PendingCall, extra: CallExtra) => Promise<CallToolResult | CreateTaskResult>;
+
+/** A tool result, or a task standing for one (task-augmented calls that are held). */
+export type CallOutcome = CallToolResult | CreateTaskResult;
 
 export interface PendingCall {
   callId: string;
@@ -68,7 +72,7 @@ export interface GatewayDeps {
 
 export interface Gateway {
   listTools(context: CallerContext): Promise<Tool[]>;
-  callTool(context: CallerContext, name: string, args: Record<string, unknown>, extra?: CallExtra): Promise<CallToolResult>;
+  callTool(context: CallerContext, name: string, args: Record<string, unknown>, extra?: CallExtra): Promise<CallOutcome>;
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
@@ -101,7 +105,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     name: string,
     args: Record<string, unknown>,
     extra: CallExtra = {},
-  ): Promise<CallToolResult> {
+  ): Promise<CallOutcome> {
     const own = ownTools.get(name);
     if (own) return own.call(context, args);
     const started = performance.now();
@@ -127,7 +131,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ? evaluate(policy, { tool: route.tool, args, grant: factsGrant(context.grant), session: { id: context.sessionId } }, now())
       : { kind: "deny", rule: null, reason: `No valid policy is loaded for upstream "${upstream.name}"; every call to it is denied.` };
 
-    const finish = (result: CallToolResult, outcome: string) => {
+    const finish = <T extends CallOutcome>(result: T, outcome: string): T => {
       deps.metrics.toolCalls.inc({ upstream: upstream.name, decision: decision.kind, outcome });
       deps.metrics.callDuration.observe({ upstream: upstream.name, decision: decision.kind }, (performance.now() - started) / 1000);
       return result;

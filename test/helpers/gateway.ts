@@ -35,6 +35,10 @@ export interface TestGatewayOptions {
   extraConfig?: Record<string, unknown>;
   /** Reuse this schema (restart tests); a fresh one otherwise. */
   schema?: string;
+  /** Join another gateway's database (several gateways sharing one store). */
+  databaseUrl?: string;
+  /** Extra environment (Slack settings). */
+  env?: Record<string, string>;
   dir?: string;
 }
 
@@ -59,9 +63,10 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   const configText = JSON.stringify({ listen: { host: "127.0.0.1", port: 0 }, upstreams, storage: { dataDir: join(dir, "data"), schema }, ...options.extraConfig });
   const config = parseConfig(configText, join(dir, "gatehouse.json"));
   const env = parseEnv({
-    DATABASE_URL: process.env.DATABASE_URL,
+    DATABASE_URL: options.databaseUrl ?? process.env.DATABASE_URL,
     REDIS_URL: process.env.REDIS_URL,
     GATEHOUSE_ADMIN_TOKEN: "admin-token-for-tests",
+    ...options.env,
   });
   const instance = await startGateway({ config, env, logger: silentLogger(), isEphemeral: !options.dir });
   const clients: Client[] = [];
@@ -86,7 +91,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     async close() {
       await Promise.all(clients.map((c) => c.close().catch(() => {})));
       await instance.close();
-      if (process.env.DATABASE_URL && !options.schema) await dropSchema(schema);
+      if (process.env.DATABASE_URL && !options.schema && !options.databaseUrl) await dropSchema(schema);
       if (!options.dir) await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,16 @@
+import pg from "pg";
+import { openEmbeddedDatabase } from "../src/db/index.ts";
+const e = await openEmbeddedDatabase(null);
+const c = new pg.Client({ connectionString: e.url, options: "-c search_path=foo" });
+await c.connect();
+console.log((await c.query("SHOW search_path")).rows);
+const l = new pg.Client({ connectionString: e.url });
+await l.connect();
+l.on("notification", (m) => console.log("listener got", m.channel, m.payload));
+c.on("notification", (m) => console.log("notifier got", m.channel, m.payload));
+await l.query("LISTEN ch");
+await c.query("NOTIFY ch, 'hi'");
+await new Promise((r) => setTimeout(r, 300));
+await l.query("SELECT 1");
+await new Promise((r) => setTimeout(r, 300));
+await c.end(); await l.end(); await e.close();

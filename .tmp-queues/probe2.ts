@@ -1,0 +1,15 @@
+import pg from "pg";
+import { PGlite } from "@electric-sql/pglite";
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+const db = await PGlite.create("memory://");
+await db.exec("SET search_path TO public, bullmq");
+const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
+await server.start();
+const url = `postgres://postgres@127.0.0.1:${server.getServerConn().split(":").pop()}/postgres`;
+const c = new pg.Client({ connectionString: url });
+await c.connect();
+console.log((await c.query("SHOW search_path")).rows, (await c.query("select version()")).rows);
+await c.query("BEGIN"); await c.query("SET LOCAL search_path TO x"); console.log((await c.query("SHOW search_path")).rows); await c.query("COMMIT");
+const d = new pg.Client({ connectionString: url }); await d.connect();
+console.log((await d.query("SHOW search_path")).rows);
+await c.end(); await d.end(); await server.stop(); await db.close();

@@ -1,0 +1,11 @@
+import { createApprovalQueues } from "../src/approvals/queues.ts";
+import { EMBEDDED_QUEUE_SCHEMA, openEmbeddedDatabase } from "../src/db/index.ts";
+import { createLogger } from "../src/log/index.ts";
+const e = await openEmbeddedDatabase(null);
+const t0 = Date.now();
+const q = await createApprovalQueues({ backend: { kind: "postgres", url: e.url, schema: EMBEDDED_QUEUE_SCHEMA }, service: {} as never, notifier: null, logger: createLogger("debug"), startTimeoutMs: 20000 });
+console.log("started", Date.now() - t0);
+const t1 = Date.now();
+await q.close();
+console.log("closed", Date.now() - t1);
+await e.close();

@@ -1,0 +1,203 @@
+// The approval queues: notify (post the reviewer message), update (rewrite it for the current state)
+// and expire (a delayed job at the deadline). Workers run in this process. Job ids are derived from the
+// approval, so asking twice is harmless; the approval row in Postgres stays the only source of truth.
+import type { Job, JobsOptions } from "bullmq";
+import { GatewayError } from "../errors.ts";
+import type { Logger } from "../log/index.ts";
+import { redactUrl } from "../redis/index.ts";
+import { createQueueFactory, type ApprovalJobData, type JobQueue, type JobWorker, type QueueBackendConfig, type QueueFactory } from "./queue-backend.ts";
+import {
+  DEFAULT_RETRY,
+  backoffDelay,
+  expireApproval,
+  postApprovalMessage,
+  updateApprovalMessage,
+  updateJobId,
+  type ApprovalJobEvent,
+  type ApprovalJobOutcome,
+  type ApprovalQueueKind,
+  type JobDeps,
+  type RetryPolicy,
+} from "./queue-jobs.ts";
+import type { ApprovalService } from "./service-types.ts";
+import type { Approval, ApprovalNotifier } from "./types.ts";
+
+export type { ApprovalJobEvent, ApprovalJobOutcome, ApprovalQueueKind, QueueBackendConfig, RetryPolicy };
+
+export const APPROVAL_QUEUE_NAMES: Readonly<Record<ApprovalQueueKind, string>> = {
+  notify: "approval-notify",
+  update: "approval-update",
+  expire: "approval-expire",
+};
+
+export interface ApprovalQueueDeps {
+  backend: QueueBackendConfig;
+  service: Pick<ApprovalService, "get" | "expire" | "setSlackMessage">;
+  /** null when Slack is not configured: notify/update are no-ops, expiry still runs. */
+  notifier: ApprovalNotifier | null;
+  logger: Logger;
+  onExpired?: (id: string) => void;
+  onPosted?: (id: string) => void;
+  /** Every finished attempt (success, skip, retry, final failure): metrics and tests. */
+  onJobEvent?: (event: ApprovalJobEvent) => void;
+  /** Defaults to 12 attempts, doubling from 1 s, capped at 5 min. */
+  retry?: Partial<RetryPolicy>;
+  /** How long a request may wait for an unreachable queue backend before it rejects (default 5 s). */
+  enqueueTimeoutMs?: number;
+  /** How long start-up may wait for the backend (default 15 s). */
+  startTimeoutMs?: number;
+}
+
+export interface ApprovalQueues {
+  requestNotification(approval: Approval): Promise<void>;
+  requestUpdate(approval: Approval): Promise<void>;
+  scheduleExpiry(approval: Approval): Promise<void>;
+  close(): Promise<void>;
+}
+
+const CUSTOM_BACKOFF = "gatehouse";
+// Finished jobs are kept so that re-adding the same job id stays a no-op for a day.
+const KEEP_COMPLETED = { age: 24 * 3600, count: 10_000 };
+const KEEP_FAILED = { age: 7 * 24 * 3600 };
+const CONCURRENCY = 4;
+// Workers on PGlite are not woken by NOTIFY (see queue-backend.ts): this is how often they look for work.
+const PGLITE_POLL_SECONDS = 1;
+
+export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<ApprovalQueues> {
+  const { logger, notifier } = deps;
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry };
+  const enqueueTimeoutMs = deps.enqueueTimeoutMs ?? 5_000;
+  const where = describeBackend(deps.backend);
+  const jobOptions: JobsOptions = {
+    attempts: retry.attempts,
+    backoff: { type: CUSTOM_BACKOFF },
+    removeOnComplete: KEEP_COMPLETED,
+    removeOnFail: KEEP_FAILED,
+  };
+
+  let factory: QueueFactory;
+  try {
+    factory = await createQueueFactory(deps.backend);
+  } catch (cause) {
+    throw unavailable(where, cause);
+  }
+  const queues = new Map<ApprovalQueueKind, JobQueue>();
+  const workers: JobWorker[] = [];
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Workers first: they finish their current job (which may enqueue an update) before the queues go.
+      await settleAll(workers.map((w) => () => w.close()), logger, "approval worker close failed");
+      await settleAll([...queues.values()].map((q) => () => q.close()), logger, "approval queue close failed");
+    })());
+
+  async function enqueue(kind: ApprovalQueueKind, jobId: string, approvalId: string, extra: JobsOptions = {}): Promise<void> {
+    const queue = queues.get(kind)!;
+    const work = (async () => {
+      const job = await queue.add(kind, { approvalId }, { ...jobOptions, ...extra, jobId });
+      // The same id after its retries ran out (a long Slack outage): asking again means try again.
+      if ((await job.getState()) === "failed") await job.retry("failed");
+    })();
+    await withTimeout(work, enqueueTimeoutMs, () =>
+      new GatewayError("storage_unavailable", `Queueing the ${kind} job for approval ${approvalId} timed out: ${where} is unreachable`, { retryable: true }),
+    );
+  }
+
+  const requestUpdate = async (approval: Approval) => {
+    if (!notifier) return;
+    await enqueue("update", updateJobId(approval), approval.id);
+  };
+
+  const jobDeps: JobDeps = { service: deps.service, notifier, requestUpdate, onExpired: deps.onExpired, onPosted: deps.onPosted };
+  const processors: Record<ApprovalQueueKind, (id: string) => Promise<ApprovalJobOutcome>> = {
+    notify: (id) => postApprovalMessage(jobDeps, id),
+    update: (id) => updateApprovalMessage(jobDeps, id),
+    expire: (id) => expireApproval(jobDeps, id),
+  };
+
+  const report = (event: ApprovalJobEvent) => {
+    try {
+      deps.onJobEvent?.(event);
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, "approval job event listener failed");
+    }
+  };
+
+  try {
+    for (const kind of ["notify", "update", "expire"] as const) {
+      const name = APPROVAL_QUEUE_NAMES[kind];
+      const queue = factory.openQueue(name);
+      queues.set(kind, queue);
+      queue.on("error", (error) => logger.warn({ queue: name, err: error.message }, "approval queue error"));
+      const worker = factory.openWorker(
+        name,
+        async (job: Job<ApprovalJobData>) => {
+          const outcome = await processors[kind](job.data.approvalId);
+          report({ queue: kind, approvalId: job.data.approvalId, outcome });
+          return outcome;
+        },
+        {
+          concurrency: CONCURRENCY,
+          ...(factory.isPolling ? { drainDelay: PGLITE_POLL_SECONDS } : {}),
+          settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(retry, attemptsMade) },
+        },
+      );
+      workers.push(worker);
+      worker.on("error", (error) => logger.warn({ queue: name, err: error.message }, "approval queue worker error"));
+      worker.on("failed", (job, error) => {
+        if (!job) return;
+        const isFinal = job.attemptsMade >= (job.opts.attempts ?? 1);
+        const event = { queue: kind, approvalId: job.data.approvalId, err: error.message, attempt: job.attemptsMade };
+        if (isFinal) logger.error(event, "approval job failed for good; the approval stays pending");
+        else logger.warn(event, "approval job failed; retrying with backoff");
+        report({ queue: kind, approvalId: job.data.approvalId, outcome: isFinal ? "failed" : "retrying", error: error.message });
+      });
+    }
+    const ready = Promise.all([...queues.values(), ...workers].map((item) => item.waitUntilReady()));
+    await withTimeout(ready, deps.startTimeoutMs ?? 15_000, () => new Error("timed out"));
+  } catch (cause) {
+    await close();
+    throw unavailable(where, cause);
+  }
+
+  return {
+    requestNotification: async (approval) => {
+      if (!notifier) return;
+      await enqueue("notify", approval.id, approval.id);
+    },
+    requestUpdate,
+    scheduleExpiry: async (approval) => {
+      await enqueue("expire", approval.id, approval.id, { delay: Math.max(0, approval.expiresAt.getTime() - Date.now()) });
+    },
+    close,
+  };
+}
+
+function describeBackend(backend: QueueBackendConfig): string {
+  return backend.kind === "redis" ? `Redis at ${redactUrl(backend.url)}` : `PostgreSQL at ${redactUrl(backend.url)} (schema ${backend.schema})`;
+}
+
+function unavailable(where: string, cause: unknown): GatewayError {
+  return new GatewayError("storage_unavailable", `Cannot start the approval queues on ${where}: ${(cause as Error).message}`, { cause, retryable: true });
+}
+
+async function settleAll(steps: Array<() => Promise<unknown>>, logger: Logger, message: string): Promise<void> {
+  const outcomes = await Promise.allSettled(steps.map((step) => step()));
+  for (const outcome of outcomes) {
+    if (outcome.status === "rejected") logger.warn({ err: (outcome.reason as Error).message }, message);
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  work.catch(() => {}); // a late failure after the timeout must not become an unhandled rejection
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,77 @@
+// Keeps the MCP task of a held call in step with its approval: when the approval ends (in any
+// process: Slack click, CLI, expiry, execution), the task gets the same final result the held
+// request would have returned. Prompt through the bus, sure through the reaper's sweep.
+import { and, eq, inArray, notInArray } from "drizzle-orm";
+import { approvals, mcpTasks, type Database } from "../db/index.ts";
+import type { Logger } from "../log/index.ts";
+import { createTaskLedger, TERMINAL_TASK_STATUSES } from "../tasks/index.ts";
+import type { ApprovalBus } from "./bus.ts";
+import type { ApprovalRepository } from "./repository.ts";
+import { finalResult } from "./results.ts";
+import { TERMINAL_STATUSES, type Approval } from "./types.ts";
+
+export function startTaskSync(deps: { database: Database; repo: ApprovalRepository; bus: ApprovalBus; logger: Logger }) {
+  const ledger = createTaskLedger(deps.database);
+
+  async function completeFor(approval: Approval): Promise<void> {
+    const task = await ledger.findTaskByApproval(approval.id);
+    if (!task) return;
+    if (TERMINAL_STATUSES.includes(approval.status)) {
+      const result = finalResult(approval);
+      await ledger.completeTask(task.taskId, approval.status === "succeeded" ? "completed" : "failed", result, describe(approval));
+    } else {
+      await ledger.setStatusMessage(task.taskId, describe(approval));
+    }
+  }
+
+  const unsubscribe = deps.bus.subscribe((change) => {
+    void deps.repo
+      .get(change.id)
+      .then(async (approval) => {
+        if (approval?.holdMode === "task") await completeFor(approval);
+      })
+      .catch((error: unknown) => deps.logger.warn({ err: (error as Error).message, approval: change.id }, "could not update the approval's task"));
+  });
+
+  return {
+    /** Ends open tasks whose approval already ended (a change made while no gateway listened). */
+    async sweep(): Promise<void> {
+      const stale = await deps.database.db
+        .select({ approvalId: approvals.id })
+        .from(mcpTasks)
+        .innerJoin(approvals, eq(mcpTasks.approvalId, approvals.id))
+        .where(and(notInArray(mcpTasks.status, [...TERMINAL_TASK_STATUSES]), inArray(approvals.status, [...TERMINAL_STATUSES])));
+      for (const { approvalId } of stale) {
+        const approval = await deps.repo.get(approvalId);
+        if (approval) await completeFor(approval);
+      }
+      await ledger.purgeExpiredTasks();
+    },
+    close: () => unsubscribe(),
+  };
+}
+
+function describe(approval: Approval): string {
+  switch (approval.status) {
+    case "pending": {
+      const votes = approval.votes.filter((v) => v.vote === "approve").length;
+      return `awaiting approval${approval.spec.channel ? ` in ${approval.spec.channel}` : ""} (${votes}/${approval.spec.minApprovals})`;
+    }
+    case "approved":
+      return `approved by ${approval.decidedBy ?? "a reviewer"}; starting`;
+    case "executing":
+      return `approved by ${approval.decidedBy ?? "a reviewer"}; running`;
+    case "succeeded":
+      return `approved by ${approval.decidedBy ?? "a reviewer"}; ran in ${approval.durationMs ?? "?"} ms`;
+    case "failed":
+      return `approved by ${approval.decidedBy ?? "a reviewer"}; the upstream call failed`;
+    case "denied":
+      return `denied by ${approval.decidedBy ?? "a reviewer"}${approval.decisionReason ? `: ${approval.decisionReason}` : ""}`;
+    case "expired":
+      return "expired without a decision";
+    case "cancelled":
+      return `cancelled${approval.decisionReason ? `: ${approval.decisionReason}` : ""}`;
+    case "outcome_unknown":
+      return "outcome unknown: the gateway stopped while the call ran";
+  }
+}

@@ -1,0 +1,296 @@
+// The one stand-in of the suite: a local server speaking the Slack Web API shape (what `SLACK_API_URL`
+// points at), plus helpers that sign and post interaction payloads to /slack/events exactly as Slack does.
+import { createHmac, randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Approval } from "../../src/approvals/types.ts";
+
+export interface SlackApiCall {
+  method: string;
+  /** Form fields (JSON-looking values such as `blocks` decoded) or the JSON body. */
+  body: Record<string, unknown>;
+  token: string | null;
+}
+
+export type SlackFailure = { kind: "error"; error: string } | { kind: "http"; status: number };
+
+export interface SlackApiStandIn {
+  /** Base URL for WebClient `slackApiUrl` / `SLACK_API_URL` (ends with /api/). */
+  url: string;
+  calls: SlackApiCall[];
+  callsTo(method: string): SlackApiCall[];
+  setGroupMembers(groupId: string, members: string[]): void;
+  /** The next `count` calls of `method` fail: `{ok:false, error}` (e.g. "ratelimited") or an HTTP status. */
+  failNext(method: string, count: number, failure?: SlackFailure): void;
+  /** Resolves with the first call (already recorded or still to come) matching; rejects after timeoutMs. */
+  waitFor(method: string, predicate?: (call: SlackApiCall) => boolean, timeoutMs?: number): Promise<SlackApiCall>;
+  close(): Promise<void>;
+}
+
+export const TEAM_ID = "T0GATEHSE";
+export const BOT_USER_ID = "U0GATEBOT";
+
+export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
+  const calls: SlackApiCall[] = [];
+  const arrivals = new EventEmitter();
+  const groups = new Map<string, string[]>();
+  const failures = new Map<string, { count: number; failure: SlackFailure }>();
+  let tsCounter = 0;
+  const nextTs = () => `1700000000.${String(++tsCounter).padStart(6, "0")}`;
+
+  const server = createServer(async (req, res) => {
+    const method = (req.url ?? "").replace(/^\/api\//, "").split("?")[0] ?? "";
+    const body = parseBody(req.headers["content-type"] ?? "", await readBody(req));
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? (typeof body.token === "string" ? body.token : null);
+    const call: SlackApiCall = { method, body, token };
+    calls.push(call);
+    const planned = failures.get(method);
+    if (planned && planned.count > 0) {
+      planned.count--;
+      if (planned.failure.kind === "http") {
+        res.writeHead(planned.failure.status, { "content-type": "text/plain" }).end("stand-in failure");
+      } else {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: false, error: planned.failure.error }));
+      }
+      arrivals.emit("call", call);
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(token ? answer(call) : { ok: false, error: "not_authed" }));
+    arrivals.emit("call", call);
+  });
+
+  function answer({ method, body }: SlackApiCall): Record<string, unknown> {
+    switch (method) {
+      case "auth.test":
+        return { ok: true, url: "https://gatehouse-test.slack.com/", team: "Gatehouse Test", user: "gatehouse", team_id: TEAM_ID, user_id: BOT_USER_ID, bot_id: "B0GATEBOT" };
+      case "chat.postMessage": {
+        if (typeof body.channel !== "string" || body.channel === "") return { ok: false, error: "channel_not_found" };
+        const ts = nextTs();
+        return { ok: true, channel: body.channel, ts, message: { type: "message", text: body.text, blocks: body.blocks, ts, bot_id: "B0GATEBOT" } };
+      }
+      case "chat.update":
+        return { ok: true, channel: body.channel, ts: body.ts, text: body.text, message: { text: body.text, blocks: body.blocks } };
+      case "chat.postEphemeral":
+        return { ok: true, message_ts: nextTs() };
+      case "views.open":
+        if (typeof body.trigger_id !== "string") return { ok: false, error: "invalid_trigger_id" };
+        return { ok: true, view: { id: `V${tsCounter++}`, ...(body.view as object) } };
+      case "apps.connections.open":
+        // No WebSocket here: Socket Mode can only be refused (the token checks still run).
+        return { ok: false, error: "invalid_auth" };
+      case "usergroups.users.list": {
+        const members = groups.get(String(body.usergroup));
+        return members ? { ok: true, users: members } : { ok: false, error: "no_such_subteam" };
+      }
+      default:
+        return { ok: false, error: "unknown_method" };
+    }
+  }
+
+  server.listen(0, "127.0.0.1");
+  await new Promise<void>((resolve) => server.once("listening", resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/api/`,
+    calls,
+    callsTo: (method) => calls.filter((c) => c.method === method),
+    setGroupMembers: (groupId, members) => void groups.set(groupId, members),
+    failNext: (method, count, failure = { kind: "error", error: "ratelimited" }) => void failures.set(method, { count, failure }),
+    waitFor(method, predicate = () => true, timeoutMs = 5_000) {
+      const matches = (call: SlackApiCall) => call.method === method && predicate(call);
+      const seen = calls.find(matches);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const onCall = (call: SlackApiCall) => {
+          if (!matches(call)) return;
+          clearTimeout(timer);
+          arrivals.off("call", onCall);
+          resolve(call);
+        };
+        const timer = setTimeout(() => {
+          arrivals.off("call", onCall);
+          reject(new Error(`no ${method} call arrived within ${timeoutMs} ms (calls: ${calls.map((c) => c.method).join(", ") || "none"})`));
+        }, timeoutMs);
+        arrivals.on("call", onCall);
+      });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseBody(contentType: string, text: string): Record<string, unknown> {
+  if (contentType.includes("application/json")) return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(text)) out[key] = /^[[{]/.test(value) ? tryJson(value) : value;
+  return out;
+}
+
+function tryJson(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+// ---- Requests Slack sends to us ------------------------------------------------------------------
+
+export function signSlackRequest(secret: string, rawBody: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
+  const signature = `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${rawBody}`).digest("hex")}`;
+  return { "x-slack-signature": signature, "x-slack-request-timestamp": String(timestamp) };
+}
+
+export interface Clicker {
+  userId: string;
+  teamId?: string;
+  channelId?: string;
+  messageTs?: string;
+}
+
+/** A block_actions payload for a click on one of the approval message's buttons. */
+export function buttonClickPayload(actionId: string, approvalId: string, clicker: Clicker): Record<string, unknown> {
+  const teamId = clicker.teamId ?? TEAM_ID;
+  const channelId = clicker.channelId ?? "C0APPROVALS";
+  const messageTs = clicker.messageTs ?? "1700000000.000001";
+  return {
+    type: "block_actions",
+    api_app_id: "A0GATEHOUSE",
+    token: "legacy-verification-token",
+    team: { id: teamId, domain: "gatehouse-test" },
+    user: { id: clicker.userId, username: clicker.userId.toLowerCase(), name: clicker.userId.toLowerCase(), team_id: teamId },
+    enterprise: null,
+    is_enterprise_install: false,
+    trigger_id: `${Date.now()}.${randomUUID().slice(0, 8)}`,
+    response_url: `https://hooks.slack.invalid/actions/${teamId}/1/${randomUUID()}`,
+    container: { type: "message", message_ts: messageTs, channel_id: channelId, is_ephemeral: false },
+    channel: { id: channelId, name: "approvals" },
+    message: { type: "message", ts: messageTs, bot_id: "B0GATEBOT", text: "Approval needed", blocks: [] },
+    state: { values: {} },
+    actions: [
+      {
+        type: "button",
+        action_id: actionId,
+        block_id: "gatehouse_decision",
+        text: { type: "plain_text", text: actionId, emoji: true },
+        value: approvalId,
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
+  };
+}
+
+/** A view_submission payload for the deny-reason modal. */
+export function denyReasonSubmissionPayload(approvalId: string, reason: string, clicker: Clicker): Record<string, unknown> {
+  const teamId = clicker.teamId ?? TEAM_ID;
+  return {
+    type: "view_submission",
+    api_app_id: "A0GATEHOUSE",
+    token: "legacy-verification-token",
+    team: { id: teamId, domain: "gatehouse-test" },
+    user: { id: clicker.userId, username: clicker.userId.toLowerCase(), name: clicker.userId.toLowerCase(), team_id: teamId },
+    enterprise: null,
+    is_enterprise_install: false,
+    trigger_id: `${Date.now()}.${randomUUID().slice(0, 8)}`,
+    response_urls: [],
+    view: {
+      id: "V0DENYREASON",
+      team_id: teamId,
+      type: "modal",
+      callback_id: "gatehouse_deny_reason_modal",
+      private_metadata: approvalId,
+      hash: "1700000000.abcdef",
+      title: { type: "plain_text", text: "Deny tool call" },
+      blocks: [],
+      state: { values: { reason: { reason_input: { type: "plain_text_input", value: reason } } } },
+      app_id: "A0GATEHOUSE",
+      bot_id: "B0GATEBOT",
+    },
+  };
+}
+
+export function formEncodePayload(payload: unknown): string {
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+export interface PostOptions {
+  secret: string;
+  timestamp?: number;
+  contentType?: string;
+  /** Headers replacing the computed signature headers (e.g. a bad signature). */
+  headers?: Record<string, string>;
+  /** Sign this body but send `rawBody` (tampering). */
+  signedBody?: string;
+}
+
+export async function postSignedSlackRequest(baseUrl: string, rawBody: string, options: PostOptions): Promise<{ status: number; body: unknown; text: string }> {
+  const headers = {
+    "content-type": options.contentType ?? "application/x-www-form-urlencoded",
+    ...signSlackRequest(options.secret, options.signedBody ?? rawBody, options.timestamp),
+    ...options.headers,
+  };
+  const response = await fetch(`${baseUrl}/slack/events`, { method: "POST", headers, body: rawBody });
+  const text = await response.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = text;
+  }
+  return { status: response.status, body, text };
+}
+
+/** Posts an interaction payload form-encoded and signed, as Slack does. */
+export function postInteraction(baseUrl: string, payload: unknown, options: PostOptions) {
+  return postSignedSlackRequest(baseUrl, formEncodePayload(payload), options);
+}
+
+// ---- Approvals to render -------------------------------------------------------------------------
+
+export function approvalFixture(overrides: Partial<Approval> = {}): Approval {
+  const createdAt = new Date("2025-06-01T12:00:00Z");
+  return {
+    id: "6f1c1c1e-3b7a-4d8e-9a55-0c2b8f1e2d3a",
+    callId: "0d7d1f0a-7a0e-4f55-8f7a-5b9e2d1c3b4a",
+    status: "pending",
+    createdAt,
+    expiresAt: new Date(createdAt.getTime() + 15 * 60_000),
+    upstream: "smartlead",
+    tool: "smartlead_reconnect_failed_email_accounts",
+    exposedTool: "smartlead__smartlead_reconnect_failed_email_accounts",
+    args: { campaign_id: 42 },
+    argsRedacted: { campaign_id: 42 },
+    argsHash: "a".repeat(64),
+    grantName: "outreach-agent",
+    grantOwner: null,
+    sessionId: "sess-1234",
+    rule: "/tools/smartlead_reconnect_failed_email_accounts",
+    reason: null,
+    spec: { channel: "C0APPROVALS", approvers: [], minApprovals: 1, allowSelfApproval: false, wait: "hold", timeout: "15m" },
+    holdMode: "hold",
+    holderInstance: null,
+    decidedBy: null,
+    decidedAt: null,
+    decisionReason: null,
+    slackChannel: null,
+    slackTs: null,
+    result: null,
+    error: null,
+    executedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    votes: [],
+    ...overrides,
+  };
+}
