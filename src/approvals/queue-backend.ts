@@ -18,6 +18,8 @@ export interface JobQueue {
   on(event: "error", listener: (error: Error) => void): unknown;
   waitUntilReady(): Promise<unknown>;
   close(): Promise<void>;
+  /** Drops the connections at once (a close that cannot finish while the backend is down). */
+  disconnect(): Promise<void>;
 }
 
 /** The part of a BullMQ Worker the approval queues use. */
@@ -25,7 +27,9 @@ export interface JobWorker {
   on(event: "failed", listener: (job: Job<ApprovalJobData> | undefined, error: Error) => void): unknown;
   on(event: "error", listener: (error: Error) => void): unknown;
   waitUntilReady(): Promise<unknown>;
-  close(): Promise<void>;
+  /** `force`: do not wait for running jobs. */
+  close(force?: boolean): Promise<void>;
+  disconnect(): Promise<void>;
 }
 
 export type JobProcessor = (job: Job<ApprovalJobData>) => Promise<unknown>;
@@ -36,6 +40,8 @@ export interface QueueFactory {
   isPolling: boolean;
   openQueue(name: string): JobQueue;
   openWorker(name: string, processor: JobProcessor, tuning: WorkerTuning): JobWorker;
+  /** Called when closing starts: a connection that is down stops reconnecting, so close() can finish. */
+  stopReconnecting(): void;
 }
 
 // Pool sizes per BullMQ object: LISTEN has its own connection, and PGlite serves one query at a time anyway.
@@ -44,10 +50,20 @@ const WORKER_POOL_MAX = 3;
 
 export async function createQueueFactory(config: QueueBackendConfig): Promise<QueueFactory> {
   if (config.kind === "redis") {
-    // Workers block on BZPOPMIN: ioredis must retry forever rather than fail a command mid-outage.
-    const connection = { url: config.url, maxRetriesPerRequest: null };
+    let isClosing = false;
+    const connection = {
+      url: config.url,
+      // Workers block on BZPOPMIN: ioredis must retry forever rather than fail a command mid-outage.
+      maxRetriesPerRequest: null,
+      // Also used by the connections BullMQ duplicates. Ending a client that is between attempts is
+      // the only way to get ioredis to report "end", which a pending QUIT/close waits for.
+      retryStrategy: (times: number) => (isClosing ? null : Math.min(1_000 * times, 5_000)),
+    };
     return {
       isPolling: false,
+      stopReconnecting: () => {
+        isClosing = true;
+      },
       openQueue: (name) => new Queue<ApprovalJobData>(name, { connection, prefix: config.prefix }),
       openWorker: (name, processor, tuning) => new Worker<ApprovalJobData>(name, processor, { ...tuning, connection, prefix: config.prefix, autorun: true }),
     };
@@ -63,6 +79,7 @@ export async function createQueueFactory(config: QueueBackendConfig): Promise<Qu
   const { Queue: PgQueue, Worker: PgWorker } = withBackend(createPostgresBackend);
   return {
     isPolling: isPglite,
+    stopReconnecting: () => {},
     openQueue: (name) => new PgQueue<ApprovalJobData>(name, { connection: connection(QUEUE_POOL_MAX) }),
     openWorker: (name, processor, tuning) => new PgWorker<ApprovalJobData>(name, processor, { ...tuning, connection: connection(WORKER_POOL_MAX), autorun: true }),
   };

@@ -46,6 +46,8 @@ export interface ApprovalQueueDeps {
   enqueueTimeoutMs?: number;
   /** How long start-up may wait for the backend (default 15 s). */
   startTimeoutMs?: number;
+  /** How long close() waits for a graceful close before dropping connections (default 10 s). */
+  closeTimeoutMs?: number;
 }
 
 export interface ApprovalQueues {
@@ -85,12 +87,16 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
   const workers: JobWorker[] = [];
 
   let closing: Promise<void> | undefined;
-  const close = () =>
+  // `force` when start-up failed: nothing is running, and a worker that never connected would wait forever.
+  const closeAll = (force: boolean) =>
     (closing ??= (async () => {
+      const closeTimeoutMs = deps.closeTimeoutMs ?? 10_000;
+      factory.stopReconnecting();
       // Workers first: they finish their current job (which may enqueue an update) before the queues go.
-      await settleAll(workers.map((w) => () => w.close()), logger, "approval worker close failed");
-      await settleAll([...queues.values()].map((q) => () => q.close()), logger, "approval queue close failed");
+      await settleAll(workers.map((w) => () => closeOrDisconnect(w, () => w.close(force), closeTimeoutMs, logger)), logger, "approval worker close failed");
+      await settleAll([...queues.values()].map((q) => () => closeOrDisconnect(q, () => q.close(), closeTimeoutMs, logger)), logger, "approval queue close failed");
     })());
+  const close = () => closeAll(false);
 
   async function enqueue(kind: ApprovalQueueKind, jobId: string, approvalId: string, extra: JobsOptions = {}): Promise<void> {
     const queue = queues.get(kind)!;
@@ -157,7 +163,7 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
     const ready = Promise.all([...queues.values(), ...workers].map((item) => item.waitUntilReady()));
     await withTimeout(ready, deps.startTimeoutMs ?? 15_000, () => new Error("timed out"));
   } catch (cause) {
-    await close();
+    await closeAll(true);
     throw unavailable(where, cause);
   }
 
@@ -186,6 +192,17 @@ async function settleAll(steps: Array<() => Promise<unknown>>, logger: Logger, m
   const outcomes = await Promise.allSettled(steps.map((step) => step()));
   for (const outcome of outcomes) {
     if (outcome.status === "rejected") logger.warn({ err: (outcome.reason as Error).message }, message);
+  }
+}
+
+/** A graceful close waits for the backend (ioredis' QUIT never returns while Redis is down): bound it. */
+async function closeOrDisconnect(item: { disconnect(): Promise<void> }, close: () => Promise<void>, timeoutMs: number, logger: Logger): Promise<void> {
+  try {
+    await withTimeout(close(), timeoutMs, () => new Error(`close did not finish within ${timeoutMs} ms`));
+  } catch (error) {
+    logger.warn({ err: (error as Error).message }, "approval queue close failed; dropping its connections");
+    // ioredis never reports the end of a connection that is between reconnect attempts: do not wait for it.
+    await withTimeout(item.disconnect(), 1_000, () => new Error("disconnect timed out")).catch(() => {});
   }
 }
 
