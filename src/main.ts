@@ -212,8 +212,10 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       if (approval) await queues.requestUpdate(approval).catch((error: unknown) => logger.warn({ err: (error as Error).message, approval: id }, "could not queue a Slack update"));
     }
     // Every change, made in any process, rewrites the reviewer message (jobs are deduplicated).
-    const unsubscribeUpdates = approvals.bus.subscribe((change) => void refreshMessage(change.id));
-    closers.push(async () => unsubscribeUpdates());
+    if (slack) {
+      const unsubscribeUpdates = approvals.bus.subscribe((change) => void refreshMessage(change.id));
+      closers.push(async () => unsubscribeUpdates());
+    }
     const tasksFor = (grant: Grant): TaskSupport => ({
       store: createPostgresTaskStore(database, { grantName: grant.name }),
       onTaskCancelled: async (task) => {

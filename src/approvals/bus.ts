@@ -1,5 +1,6 @@
 // Wakes whoever waits on an approval when its status changes: an in-process emitter for this
 // process, Postgres NOTIFY for the others. Both are best-effort; waiters also poll the row.
+import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import pg from "pg";
 import type { Database } from "../db/index.ts";
@@ -24,6 +25,8 @@ export interface ApprovalBus {
  */
 export function createApprovalBus(database: Database, connectionString: string | null, logger: Logger): ApprovalBus {
   const local = new EventEmitter().setMaxListeners(0);
+  // Our own NOTIFYs come back on our LISTEN connection; listeners already heard them locally.
+  const origin = randomUUID();
   const channel = `gatehouse_approvals_${database.schema}`.slice(0, 63).replace(/[^a-z0-9_]/gi, "_");
   let listener: pg.Client | null = null;
   let retry: NodeJS.Timeout | undefined;
@@ -37,7 +40,8 @@ export function createApprovalBus(database: Database, connectionString: string |
     client.on("notification", (message) => {
       if (message.channel !== channel || !message.payload) return;
       try {
-        local.emit("change", JSON.parse(message.payload) as ApprovalChange);
+        const { origin: from, ...change } = JSON.parse(message.payload) as ApprovalChange & { origin?: string };
+        if (from !== origin) local.emit("change", change);
       } catch {
         // a foreign payload on our channel: ignore
       }
@@ -69,7 +73,7 @@ export function createApprovalBus(database: Database, connectionString: string |
     async publish(change) {
       local.emit("change", change);
       if (!connectionString) return;
-      await database.pool.query("SELECT pg_notify($1, $2)", [channel, JSON.stringify(change)]).catch(() => {});
+      await database.pool.query("SELECT pg_notify($1, $2)", [channel, JSON.stringify({ ...change, origin })]).catch(() => {});
     },
     subscribe(fn) {
       local.on("change", fn);

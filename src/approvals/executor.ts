@@ -28,7 +28,8 @@ export function createApprovalExecutor(deps: {
       if (!upstream) return null;
       const claimed = await deps.repo.claimExecution(approval.id, deps.instanceId, approval.argsHash);
       if (!claimed) return null;
-      await deps.service.announce(claimed, `gateway:${deps.instanceId}`);
+      // The executing row is committed; its audit event need not delay the call.
+      void deps.service.announce(claimed, `gateway:${deps.instanceId}`);
       const started = performance.now();
       const { result, isFailure, error } = await forward(upstream, claimed.tool, claimed.args, { onprogress: options.onprogress }, claimed.callId);
       const durationMs = Math.round(performance.now() - started);

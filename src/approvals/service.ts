@@ -72,13 +72,11 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
       }
       const isNew = await repo.addVote(id, voter.id, vote, reason ?? null);
       if (!isNew) return { kind: "duplicate", approval };
-      await audit.record(approvalAuditEntry(approval, "approval.vote", voter.id, { vote, reason: reason ?? null })).catch(() => {});
+      // A deciding vote is recorded by the decision's own audit event (its actor is the voter).
       if (vote === "deny") return decide(approval, "denied", voter, reason ?? null);
       const approvals = await repo.countApproveVotes(id);
-      if (approvals >= approval.spec.minApprovals) {
-        const voters = (await repo.get(id))?.votes.filter((v) => v.vote === "approve").length ?? approvals;
-        return decide(approval, "approved", voter, voters > 1 ? `${voters} approvals` : null);
-      }
+      if (approvals >= approval.spec.minApprovals) return decide(approval, "approved", voter, approvals > 1 ? `${approvals} approvals` : null);
+      await audit.record(approvalAuditEntry(approval, "approval.vote", voter.id, { vote, reason: reason ?? null })).catch(() => {});
       const current = (await repo.get(id)) ?? approval;
       await bus.publish({ id, status: current.status });
       return { kind: "recorded", approval: current, approvals, needed: approval.spec.minApprovals };
