@@ -53,6 +53,8 @@ export interface GatewayInstance {
   tasksFor: (grant: Grant) => TaskSupport;
   storageMode: StorageHandles["mode"];
   approvals: ApprovalsModule;
+  /** How Slack is connected, or null when it is off (no SLACK_BOT_TOKEN). */
+  slackMode: "http" | "socket" | null;
   quota: QuotaStore;
   /** The demo grant's token, when this start created or rotated it. */
   demoToken: string | null;
@@ -255,7 +257,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       const address = server.address() as AddressInfo;
       url = `http://${formatHost(address.address)}:${address.port}`;
     }
-    return { config, url, gateway, grants, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, quota, demoToken, adminToken, events, close };
+    return { config, url, gateway, grants, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, quota, demoToken, adminToken, events, close };
   } catch (error) {
     await close();
     throw error;

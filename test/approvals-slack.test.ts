@@ -3,6 +3,7 @@
 // payloads signed and posted to /slack/events the way Slack posts them.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { listAuditEvents } from "../src/audit/index.ts";
 import { decide, FAST_APPROVALS, nextApproval, reconnectCount } from "./helpers/approvals.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
@@ -182,6 +183,22 @@ describe(`held calls decided in Slack (${storageLabel()})`, () => {
     await slack.waitFor("chat.postMessage", (c) => blocksText(c).includes(approval.id));
     assert.match(textOf(await call), /expired/);
     await slack.waitFor("chat.update", (c) => blocksText(c).includes(approval.id) && /Expired/.test(blocksText(c)));
+  });
+
+  it("updates the message when the agent's client cancels a held request, and runs nothing", async () => {
+    const client = await gw.connect(token);
+    const before = await reconnectCount(client, 501);
+    const created = nextApproval(gw);
+    const controller = new AbortController();
+    const call = client.request({ method: "tools/call", params: { name: RECONNECT, arguments: { email_account_ids: [501] } } }, CallToolResultSchema, { signal: controller.signal });
+    const approval = await created;
+    await slack.waitFor("chat.postMessage", (c) => blocksText(c).includes(approval.id));
+    controller.abort();
+    await assert.rejects(call);
+    await slack.waitFor("chat.update", (c) => blocksText(c).includes(approval.id) && /Cancelled/i.test(blocksText(c)));
+    assert.equal((await gw.instance.approvals.repo.get(approval.id))?.status, "cancelled");
+    await click("gatehouse_approve", approval.id, "U0ALICE");
+    assert.equal(await reconnectCount(client, 501), before, "a click after the cancel runs nothing");
   });
 
   it("keeps the approval pending and decidable while Slack fails, then posts the message", async () => {

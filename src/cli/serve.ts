@@ -67,6 +67,9 @@ function banner(instance: GatewayInstance): string {
     instance.demoToken ? `  Demo token     ${instance.demoToken}` : `  Grant tokens   gatehouse grants create --name <agent>`,
     `  Dashboard      ${instance.url}/`,
     `  Health         ${instance.url}/readyz   Metrics ${instance.url}/metrics`,
+    instance.slackMode
+      ? `  Slack          on (${instance.slackMode === "socket" ? "Socket Mode" : `HTTP: ${instance.url}/slack/events`})`
+      : "  Slack          off (no SLACK_BOT_TOKEN): decide held calls with `gatehouse approvals list|approve|deny` or /api/approvals",
   ];
   if (instance.adminToken && instance.config.isDemo && !process.env.GATEHOUSE_ADMIN_TOKEN) lines.push(`  Admin token    ${instance.adminToken}  (for /api; set GATEHOUSE_ADMIN_TOKEN to fix it)`);
   const cursor = { mcpServers: { gatehouse: { url: mcpUrl, headers: { Authorization: `Bearer ${token}` } } } };
