@@ -167,6 +167,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       upstreams,
       logger,
       notifications: () => notifications,
+      hasNotifier: slackClient !== null,
       isApprover: directory?.isApprover,
       settings: {
         defaultChannel: config.approvals.channel ?? null,

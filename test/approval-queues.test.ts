@@ -1,12 +1,15 @@
 // The approval queues against a real backend: Redis when REDIS_URL is set, else BullMQ's PostgreSQL
 // backend on DATABASE_URL, else on the embedded PGlite socket. Slack is a recording notifier here.
 import { randomBytes, randomUUID } from "node:crypto";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { updateApprovalMessage } from "../src/approvals/queue-jobs.ts";
 import { createApprovalQueues, type ApprovalJobEvent, type ApprovalQueues, type QueueBackendConfig } from "../src/approvals/queues.ts";
 import type { Approval, ApprovalNotifier } from "../src/approvals/types.ts";
+import { isGatewayError } from "../src/errors.ts";
 import { EMBEDDED_QUEUE_SCHEMA, openEmbeddedDatabase, quoteIdent } from "../src/db/index.ts";
 import { silentLogger } from "../src/log/index.ts";
 
@@ -144,6 +147,22 @@ describe("approval queues", () => {
   });
 });
 
+describe("approval message rewriting", () => {
+  it("writes again when the approval changed while the message was being rewritten", async () => {
+    const service = createMemoryService();
+    const notifier = createRecordingNotifier();
+    const approval = service.add(makeApproval({ slackChannel: "C-REVIEW", slackTs: "1.000001" }));
+    service.decide(approval.id, "approved");
+    // A later transition lands while this job's chat.update is in flight; its own update job may have run first.
+    notifier.whileUpdating(approval.id, async () => service.finish(approval.id, "succeeded"));
+
+    const outcome = await updateApprovalMessage({ service, notifier, requestUpdate: async () => {} }, approval.id);
+
+    assert.equal(outcome, "updated");
+    assert.deepEqual(notifier.updatesFor(approval.id).map((u) => u.status), ["approved", "succeeded"]);
+  });
+});
+
 describe("approval queues without Slack", () => {
   it("still expires, posts nothing, and closes idempotently without leaving sockets open", async (t) => {
     const backend = await openTestBackend();
@@ -175,6 +194,41 @@ describe("approval queues without Slack", () => {
       t.diagnostic(`${backend.label}: queues closed in ${Date.now() - closing} ms`);
       await waitFor(() => openSockets() <= baseline, () => `sockets still open after close: ${openSockets()} > ${baseline}`);
     } finally {
+      await backend.close();
+    }
+  });
+});
+
+describe("approval queues when the backend goes away", () => {
+  it("rejects new requests as retryable and still closes completely", async (t) => {
+    const backend = await openTestBackend();
+    const proxy = await openCuttableProxy(backend.config.url);
+    const baseline = openSockets();
+    try {
+      const queues = await createApprovalQueues({
+        backend: { ...backend.config, url: proxy.url },
+        service: createMemoryService(),
+        notifier: createRecordingNotifier(),
+        logger: silentLogger(),
+        enqueueTimeoutMs: 500,
+        closeTimeoutMs: 2_000,
+      });
+      proxy.cut();
+
+      const request = queues.requestNotification(makeApproval());
+      await assert.rejects(request, (error: unknown) => {
+        assert.ok(isGatewayError(error), String(error));
+        assert.equal(error.code, "storage_unavailable");
+        assert.equal(error.retryable, true);
+        return true;
+      });
+
+      const closing = Date.now();
+      await queues.close();
+      t.diagnostic(`${backend.label}: closed with the backend unreachable in ${Date.now() - closing} ms`);
+      await waitFor(() => openSockets() <= baseline, () => `sockets still open after close: ${openSockets()} > ${baseline}`);
+    } finally {
+      await proxy.close();
       await backend.close();
     }
   });
@@ -282,6 +336,9 @@ function createMemoryService() {
       row.votes.push({ voter: "slack:T1:U012AB3CD", vote: status === "approved" ? "approve" : "deny", reason: null, createdAt: new Date() });
       return structuredClone(row);
     },
+    finish(id: string, status: "succeeded" | "failed"): void {
+      Object.assign(rows.get(id)!, { status, finishedAt: new Date() });
+    },
     async get(id: string): Promise<Approval | null> {
       const row = rows.get(id);
       return row ? structuredClone(row) : null;
@@ -304,6 +361,7 @@ function createRecordingNotifier() {
   const updates: Array<{ id: string; status: string; slackTs: string }> = [];
   const failuresLeft = new Map<string, number>();
   const duringPost = new Map<string, () => Promise<void>>();
+  const duringUpdate = new Map<string, () => Promise<void>>();
   const notifier: ApprovalNotifier = {
     async post(approval) {
       const hook = duringPost.get(approval.id);
@@ -319,6 +377,9 @@ function createRecordingNotifier() {
       return { channel: "C-REVIEW", ts };
     },
     async update(approval) {
+      const hook = duringUpdate.get(approval.id);
+      duringUpdate.delete(approval.id);
+      await hook?.();
       updates.push({ id: approval.id, status: approval.status, slackTs: approval.slackTs });
     },
   };
@@ -327,6 +388,7 @@ function createRecordingNotifier() {
     failPosts: (id: string, times: number) => failuresLeft.set(id, times),
     /** Runs `hook` inside the next post for this approval, before Slack "answers". */
     whilePosting: (id: string, hook: () => Promise<void>) => duringPost.set(id, hook),
+    whileUpdating: (id: string, hook: () => Promise<void>) => duringUpdate.set(id, hook),
     postsFor: (id: string) => posts.filter((p) => p.id === id),
     updatesFor: (id: string) => updates.filter((u) => u.id === id),
   };
@@ -349,6 +411,36 @@ function createEventLog() {
       const found = seen.find(matches);
       if (found) return Promise.resolve(found);
       return new Promise((resolve) => waiters.push({ matches, resolve }));
+    },
+  };
+}
+
+/** A TCP relay to the backend that the test can cut, as if the server went away. */
+async function openCuttableProxy(targetUrl: string): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+  const target = new URL(targetUrl);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.on("close", () => sockets.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = new URL(targetUrl);
+  url.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const cut = () => {
+    server.close();
+    for (const socket of sockets) socket.destroy();
+  };
+  return {
+    url: url.toString(),
+    cut,
+    close: async () => {
+      cut();
+      await new Promise((resolve) => server.close(resolve));
     },
   };
 }

@@ -32,6 +32,8 @@ export async function startApprovals(deps: {
   upstreams: ReadonlyMap<string, UpstreamConnection>;
   logger: Logger;
   notifications: () => ApprovalNotifications;
+  /** True when reviewers are notified (Slack on): unposted messages are then asked for again. */
+  hasNotifier: boolean;
   isApprover?: ApprovalServiceDeps["isApprover"];
   settings: HoldSettings;
   timings: RuntimeTimings;
@@ -43,7 +45,15 @@ export async function startApprovals(deps: {
   let instanceId = "starting";
   const executor = createApprovalExecutor({ repo, service, upstreams: deps.upstreams, get instanceId() { return instanceId; }, logger: deps.logger });
   const taskSync = startTaskSync({ database: deps.database, repo, bus, logger: deps.logger });
-  const runtime = await startApprovalRuntime({ database: deps.database, repo, service, bus, executor, logger: deps.logger, timings: deps.timings, sweeps: [taskSync.sweep] });
+  // A reviewer notification that could not be queued (queue backend down) is asked for again; job
+  // ids make a repeated request harmless.
+  const renotify = async () => {
+    if (!deps.hasNotifier) return;
+    for (const approval of await repo.unnotified(new Date(Date.now() - 10_000))) {
+      await deps.notifications().requestNotification(approval).catch(() => {});
+    }
+  };
+  const runtime = await startApprovalRuntime({ database: deps.database, repo, service, bus, executor, logger: deps.logger, timings: deps.timings, sweeps: [taskSync.sweep, renotify] });
   instanceId = runtime.instanceId;
   const hold = createHoldHandler({
     service,

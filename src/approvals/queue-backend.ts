@@ -24,10 +24,11 @@ export interface JobQueue {
 
 /** The part of a BullMQ Worker the approval queues use. */
 export interface JobWorker {
+  on(event: "completed", listener: (job: Job<ApprovalJobData>) => void): unknown;
   on(event: "failed", listener: (job: Job<ApprovalJobData> | undefined, error: Error) => void): unknown;
   on(event: "error", listener: (error: Error) => void): unknown;
   waitUntilReady(): Promise<unknown>;
-  /** `force`: do not wait for running jobs. */
+  /** `force`: do not wait for running jobs (a graceful close waits forever while Redis is down). */
   close(force?: boolean): Promise<void>;
   disconnect(): Promise<void>;
 }
@@ -40,8 +41,8 @@ export interface QueueFactory {
   isPolling: boolean;
   openQueue(name: string): JobQueue;
   openWorker(name: string, processor: JobProcessor, tuning: WorkerTuning): JobWorker;
-  /** Called when closing starts: a connection that is down stops reconnecting, so close() can finish. */
-  stopReconnecting(): void;
+  /** Closes a worker whose jobs have finished (or run out of time to). */
+  closeWorker(worker: JobWorker): Promise<void>;
 }
 
 // Pool sizes per BullMQ object: LISTEN has its own connection, and PGlite serves one query at a time anyway.
@@ -50,22 +51,18 @@ const WORKER_POOL_MAX = 3;
 
 export async function createQueueFactory(config: QueueBackendConfig): Promise<QueueFactory> {
   if (config.kind === "redis") {
-    let isClosing = false;
-    const connection = {
-      url: config.url,
-      // Workers block on BZPOPMIN: ioredis must retry forever rather than fail a command mid-outage.
-      maxRetriesPerRequest: null,
-      // Also used by the connections BullMQ duplicates. Ending a client that is between attempts is
-      // the only way to get ioredis to report "end", which a pending QUIT/close waits for.
-      retryStrategy: (times: number) => (isClosing ? null : Math.min(1_000 * times, 5_000)),
-    };
+    // Producers fail fast while Redis is down (the approval row is already committed and decidable
+    // elsewhere) instead of queueing commands that a QUIT at shutdown would wait behind.
+    const producer = { url: config.url, enableOfflineQueue: false };
+    // Workers block on BZPOPMIN: ioredis must retry forever rather than fail a command mid-outage.
+    const consumer = { url: config.url, maxRetriesPerRequest: null };
     return {
       isPolling: false,
-      stopReconnecting: () => {
-        isClosing = true;
-      },
-      openQueue: (name) => new Queue<ApprovalJobData>(name, { connection, prefix: config.prefix }),
-      openWorker: (name, processor, tuning) => new Worker<ApprovalJobData>(name, processor, { ...tuning, connection, prefix: config.prefix, autorun: true }),
+      openQueue: (name) => new Queue<ApprovalJobData>(name, { connection: producer, prefix: config.prefix }),
+      openWorker: (name, processor, tuning) => new Worker<ApprovalJobData>(name, processor, { ...tuning, connection: consumer, prefix: config.prefix, autorun: true }),
+      // A graceful close waits for the blocking connection to report "end", which ioredis never does
+      // while Redis is down; forcing skips that wait (running jobs were already waited for).
+      closeWorker: (worker) => worker.close(true),
     };
   }
   const isPglite = await isPgliteServer(config.url);
@@ -79,9 +76,10 @@ export async function createQueueFactory(config: QueueBackendConfig): Promise<Qu
   const { Queue: PgQueue, Worker: PgWorker } = withBackend(createPostgresBackend);
   return {
     isPolling: isPglite,
-    stopReconnecting: () => {},
     openQueue: (name) => new PgQueue<ApprovalJobData>(name, { connection: connection(QUEUE_POOL_MAX) }),
     openWorker: (name, processor, tuning) => new PgWorker<ApprovalJobData>(name, processor, { ...tuning, connection: connection(WORKER_POOL_MAX), autorun: true }),
+    // Graceful: it cancels the LISTEN wait at once (a forced close leaves its timer running up to drainDelay).
+    closeWorker: (worker) => worker.close(),
   };
 }
 

@@ -64,7 +64,7 @@ export async function postApprovalMessage(deps: JobDeps, id: string): Promise<Ap
   if (!notifier || !approval) return "skipped";
   if (isPosted(approval)) {
     // An earlier attempt posted and saved the message: never post a second one.
-    await notifier.update(approval);
+    await rewriteUntilCurrent(deps, notifier, approval);
     return "updated";
   }
   const { channel, ts } = await notifier.post(approval);
@@ -72,7 +72,7 @@ export async function postApprovalMessage(deps: JobDeps, id: string): Promise<Ap
   deps.onPosted?.(id);
   // A decision committed while we were posting found no message to update and was skipped; catch up.
   const current = await service.get(id);
-  if (current && stateOf(current) !== stateOf(approval)) await notifier.update({ ...current, slackChannel: channel, slackTs: ts });
+  if (current && stateOf(current) !== stateOf(approval)) await rewriteUntilCurrent(deps, notifier, { ...current, slackChannel: channel, slackTs: ts });
   return "posted";
 }
 
@@ -80,8 +80,25 @@ export async function updateApprovalMessage(deps: JobDeps, id: string): Promise<
   const approval = await deps.service.get(id);
   // Not posted yet: the notify job posts whatever the state is when it runs.
   if (!deps.notifier || !approval || !isPosted(approval)) return "skipped";
-  await deps.notifier.update(approval);
+  await rewriteUntilCurrent(deps, deps.notifier, approval);
   return "updated";
+}
+
+const MAX_REWRITES = 3;
+
+/**
+ * Update jobs for successive states can run at once (several workers, several replicas), so a job
+ * that read an older state may write last. Each writer re-reads after writing and writes again until
+ * what it wrote is still the current state.
+ */
+async function rewriteUntilCurrent(deps: JobDeps, notifier: ApprovalNotifier, posted: PostedApproval): Promise<void> {
+  let shown = posted;
+  for (let round = 0; round < MAX_REWRITES; round++) {
+    await notifier.update(shown);
+    const current = await deps.service.get(shown.id);
+    if (!current || stateOf(current) === stateOf(shown)) return;
+    shown = { ...current, slackChannel: posted.slackChannel, slackTs: posted.slackTs };
+  }
 }
 
 export async function expireApproval(deps: JobDeps, id: string): Promise<ApprovalJobOutcome> {

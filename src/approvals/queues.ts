@@ -5,6 +5,7 @@ import type { Job, JobsOptions } from "bullmq";
 import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { redactUrl } from "../redis/index.ts";
+import { closeOrDisconnect, createInFlightJobs, settleAll, withTimeout } from "./queue-lifecycle.ts";
 import { createQueueFactory, type ApprovalJobData, type JobQueue, type JobWorker, type QueueBackendConfig, type QueueFactory } from "./queue-backend.ts";
 import {
   DEFAULT_RETRY,
@@ -46,7 +47,7 @@ export interface ApprovalQueueDeps {
   enqueueTimeoutMs?: number;
   /** How long start-up may wait for the backend (default 15 s). */
   startTimeoutMs?: number;
-  /** How long close() waits for a graceful close before dropping connections (default 10 s). */
+  /** How long close() waits for running jobs, and then for each connection to close (default 10 s). */
   closeTimeoutMs?: number;
 }
 
@@ -86,17 +87,17 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
   const queues = new Map<ApprovalQueueKind, JobQueue>();
   const workers: JobWorker[] = [];
 
+  const inFlight = createInFlightJobs();
   let closing: Promise<void> | undefined;
-  // `force` when start-up failed: nothing is running, and a worker that never connected would wait forever.
-  const closeAll = (force: boolean) =>
+  const close = () =>
     (closing ??= (async () => {
       const closeTimeoutMs = deps.closeTimeoutMs ?? 10_000;
-      factory.stopReconnecting();
-      // Workers first: they finish their current job (which may enqueue an update) before the queues go.
-      await settleAll(workers.map((w) => () => closeOrDisconnect(w, () => w.close(force), closeTimeoutMs, logger)), logger, "approval worker close failed");
-      await settleAll([...queues.values()].map((q) => () => closeOrDisconnect(q, () => q.close(), closeTimeoutMs, logger)), logger, "approval queue close failed");
+      // Let running jobs finish (a Slack post in flight); one cut short is retried after its lock lapses.
+      if (!(await inFlight.whenIdle(closeTimeoutMs))) logger.warn("approval jobs still running at shutdown; they will be retried");
+      // Workers before queues: a finishing job may still enqueue an update.
+      await settleAll(workers.map((w) => () => closeOrDisconnect(w, () => factory.closeWorker(w), closeTimeoutMs)), logger, "approval worker close failed");
+      await settleAll([...queues.values()].map((q) => () => closeOrDisconnect(q, () => q.close(), closeTimeoutMs)), logger, "approval queue close failed");
     })());
-  const close = () => closeAll(false);
 
   async function enqueue(kind: ApprovalQueueKind, jobId: string, approvalId: string, extra: JobsOptions = {}): Promise<void> {
     const queue = queues.get(kind)!;
@@ -105,9 +106,14 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
       // The same id after its retries ran out (a long Slack outage): asking again means try again.
       if ((await job.getState()) === "failed") await job.retry("failed");
     })();
-    await withTimeout(work, enqueueTimeoutMs, () =>
-      new GatewayError("storage_unavailable", `Queueing the ${kind} job for approval ${approvalId} timed out: ${where} is unreachable`, { retryable: true }),
-    );
+    try {
+      await withTimeout(work, enqueueTimeoutMs, () => new Error(`no answer within ${enqueueTimeoutMs} ms`));
+    } catch (cause) {
+      throw new GatewayError("storage_unavailable", `Cannot queue the ${kind} job for approval ${approvalId} on ${where}: ${(cause as Error).message}`, {
+        cause,
+        retryable: true,
+      });
+    }
   }
 
   const requestUpdate = async (approval: Approval) => {
@@ -139,6 +145,7 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
       const worker = factory.openWorker(
         name,
         async (job: Job<ApprovalJobData>) => {
+          inFlight.started(`${kind}/${job.id}`);
           const outcome = await processors[kind](job.data.approvalId);
           report({ queue: kind, approvalId: job.data.approvalId, outcome });
           return outcome;
@@ -151,8 +158,10 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
       );
       workers.push(worker);
       worker.on("error", (error) => logger.warn({ queue: name, err: error.message }, "approval queue worker error"));
+      worker.on("completed", (job) => inFlight.finished(`${kind}/${job.id}`));
       worker.on("failed", (job, error) => {
         if (!job) return;
+        inFlight.finished(`${kind}/${job.id}`);
         const isFinal = job.attemptsMade >= (job.opts.attempts ?? 1);
         const event = { queue: kind, approvalId: job.data.approvalId, err: error.message, attempt: job.attemptsMade };
         if (isFinal) logger.error(event, "approval job failed for good; the approval stays pending");
@@ -163,7 +172,7 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
     const ready = Promise.all([...queues.values(), ...workers].map((item) => item.waitUntilReady()));
     await withTimeout(ready, deps.startTimeoutMs ?? 15_000, () => new Error("timed out"));
   } catch (cause) {
-    await closeAll(true);
+    await close();
     throw unavailable(where, cause);
   }
 
@@ -186,35 +195,4 @@ function describeBackend(backend: QueueBackendConfig): string {
 
 function unavailable(where: string, cause: unknown): GatewayError {
   return new GatewayError("storage_unavailable", `Cannot start the approval queues on ${where}: ${(cause as Error).message}`, { cause, retryable: true });
-}
-
-async function settleAll(steps: Array<() => Promise<unknown>>, logger: Logger, message: string): Promise<void> {
-  const outcomes = await Promise.allSettled(steps.map((step) => step()));
-  for (const outcome of outcomes) {
-    if (outcome.status === "rejected") logger.warn({ err: (outcome.reason as Error).message }, message);
-  }
-}
-
-/** A graceful close waits for the backend (ioredis' QUIT never returns while Redis is down): bound it. */
-async function closeOrDisconnect(item: { disconnect(): Promise<void> }, close: () => Promise<void>, timeoutMs: number, logger: Logger): Promise<void> {
-  try {
-    await withTimeout(close(), timeoutMs, () => new Error(`close did not finish within ${timeoutMs} ms`));
-  } catch (error) {
-    logger.warn({ err: (error as Error).message }, "approval queue close failed; dropping its connections");
-    // ioredis never reports the end of a connection that is between reconnect attempts: do not wait for it.
-    await withTimeout(item.disconnect(), 1_000, () => new Error("disconnect timed out")).catch(() => {});
-  }
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  work.catch(() => {}); // a late failure after the timeout must not become an unhandled rejection
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,6 +1,6 @@
 // SQL for approvals. Every transition is one conditional UPDATE … WHERE status = <expected>
 // RETURNING *: the loser of a race gets null back and changes nothing (DESIGN §6).
-import { and, asc, desc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { approvals, approvalVotes, type ApprovalRow, type Database } from "../db/index.ts";
 import type { Approval, ApprovalStatus, HoldMode, Vote } from "./types.ts";
@@ -78,6 +78,15 @@ export function createApprovalRepository(database: Database) {
     async overduePending(now: Date): Promise<string[]> {
       const rows = await db.select({ id: approvals.id }).from(approvals).where(and(eq(approvals.status, "pending"), lte(approvals.expiresAt, now)));
       return rows.map((r) => r.id);
+    },
+    /** Pending approvals created before `olderThan` whose reviewer message was never posted. */
+    async unnotified(olderThan: Date): Promise<Approval[]> {
+      const rows = await db
+        .select()
+        .from(approvals)
+        .where(and(eq(approvals.status, "pending"), isNull(approvals.slackTs), lte(approvals.createdAt, olderThan)))
+        .limit(100);
+      return Promise.all(rows.map((r) => withVotes(r).then((a) => a!)));
     },
     async byStatus(statuses: ApprovalStatus[]): Promise<Approval[]> {
       const rows = await db.select().from(approvals).where(inArray(approvals.status, statuses)).orderBy(asc(approvals.createdAt)).limit(500);
