@@ -43,7 +43,7 @@ describe(`gateway killed and restarted (${storageLabel()})`, () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "gatehouse-crash-"));
-    await writeFile(join(dir, "smartlead.json"), JSON.stringify({ version: "1", default: "deny", tools: { "smartlead_get_*": {}, [RECONNECT]: { action: "require_approval" } } }));
+    await writeFile(join(dir, "smartlead.json"), JSON.stringify({ version: "1", default: "deny", tools: { "smartlead_get_*": {}, [RECONNECT]: { action: "require_approval" }, smartlead_pause_lead_by_campaign: { action: "require_approval", approval: { wait: "ticket" } } } }));
     configFile = join(dir, "gatehouse.json");
     await writeFile(
       configFile,
@@ -61,19 +61,28 @@ describe(`gateway killed and restarted (${storageLabel()})`, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("keeps an MCP task across kill -9; approved after the restart, tasks/result returns the result of one execution", async () => {
+  it("keeps an MCP task and a ticket across kill -9; approved after the restart, both return the result of one execution", async () => {
     const first = await start();
     const agent = await connect(first);
     const { task } = await agent.request({ method: "tools/call", params: { name: RECONNECT, arguments: { email_account_ids: [502] }, task: { ttl: 600_000 } } }, CreateTaskResultSchema);
     assert.equal(task.status, "working");
-    const pending = await waitUntil(() => api(first, "?status=pending"), (r) => (r.approvals?.length ?? 0) === 1);
-    const approvalId = pending.approvals![0]!.id;
+    const ticket = await agent.callTool({ name: "smartlead_pause_lead_by_campaign", arguments: { campaign_id: 1001, lead_id: 3002 } });
+    const ticketId = ticket._meta?.["gatehouse/approval_id"] as string;
+    assert.ok(ticketId, textOf(ticket));
+    const pending = await waitUntil(() => api(first, "?status=pending"), (r) => (r.approvals?.length ?? 0) === 2);
+    const approvalId = pending.approvals!.find((a) => a.id !== ticketId)!.id;
     await first.kill();
 
     const second = await start();
     const decided = await api(second, `/${approvalId}/approve`, { actor: "after-restart" });
     assert.equal(decided.approval?.status, "approved");
+    assert.equal((await api(second, `/${ticketId}/approve`, { actor: "after-restart" })).approval?.status, "approved");
     const again = await connect(second);
+    const followed = await waitUntil(
+      () => again.callTool({ name: "gatehouse_approval_status", arguments: { id: ticketId } }),
+      (r) => !["pending", "approved", "executing"].includes(String(r._meta?.["gatehouse/approval_status"])),
+    );
+    assert.equal(followed._meta?.["gatehouse/approval_status"], "succeeded", textOf(followed));
     const done = await waitUntil(() => again.experimental.tasks.getTask(task.taskId), (t) => t.status === "completed" || t.status === "failed", 30_000);
     assert.equal(done.status, "completed", done.statusMessage);
     const result = await again.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);

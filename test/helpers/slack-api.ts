@@ -1,9 +1,11 @@
 // The one stand-in of the suite: a local server speaking the Slack Web API shape (what `SLACK_API_URL`
-// points at), plus helpers that sign and post interaction payloads to /slack/events exactly as Slack does.
+// points at) and Slack's Socket Mode protocol (apps.connections.open hands out a ws:// URL on the same
+// port), plus helpers that sign and post interaction payloads to /slack/events exactly as Slack does.
 import { createHmac, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import { WebSocketServer, type WebSocket } from "ws";
 import type { Approval } from "../../src/approvals/types.ts";
 
 export interface SlackApiCall {
@@ -25,15 +27,41 @@ export interface SlackApiStandIn {
   failNext(method: string, count: number, failure?: SlackFailure): void;
   /** Resolves with the first call (already recorded or still to come) matching; rejects after timeoutMs. */
   waitFor(method: string, predicate?: (call: SlackApiCall) => boolean, timeoutMs?: number): Promise<SlackApiCall>;
+  /** Socket Mode connections currently open (greeted with `hello`, not yet closed). */
+  socketConnections(): number;
+  /** Resolves once no Socket Mode connection is open (e.g. after the app disconnected); rejects after timeoutMs. */
+  waitForSocketsClosed(timeoutMs?: number): Promise<void>;
+  /** Resolves once `count` Socket Mode connections have ever been greeted (reconnects included). */
+  waitForSocketHello(count?: number, timeoutMs?: number): Promise<void>;
+  /**
+   * Sends an `interactive` envelope (a block_actions or view_submission payload) over the newest open
+   * connection, as Slack does; resolves when the app acknowledges it with the envelope's id.
+   */
+  deliverInteractive(payload: Record<string, unknown>, timeoutMs?: number): Promise<void>;
+  /** Slack's `disconnect` message (it is recycling the connection): the app should reconnect by itself. */
+  requestReconnect(reason?: "warning" | "refresh_requested" | "link_disabled"): void;
   close(): Promise<void>;
+}
+
+export interface SlackApiStandInOptions {
+  /** App-level tokens (xapp-…) apps.connections.open accepts; every other token is refused as Slack would. */
+  appTokens?: string[];
 }
 
 export const TEAM_ID = "T0GATEHSE";
 export const BOT_USER_ID = "U0GATEBOT";
+export const APP_ID = "A0GATEHOUSE";
 
-export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
+export async function startSlackApiStandIn(options: SlackApiStandInOptions = {}): Promise<SlackApiStandIn> {
   const calls: SlackApiCall[] = [];
   const arrivals = new EventEmitter();
+  const appTokens = new Set(options.appTokens ?? []);
+  /** Single-use tickets from apps.connections.open, redeemed by the WebSocket upgrade. */
+  const tickets = new Set<string>();
+  const sockets: WebSocket[] = [];
+  /** Envelope ids the app has acknowledged (`{"envelope_id": …, "payload": …}`). */
+  const acks = new Set<string>();
+  let hellos = 0;
   const groups = new Map<string, string[]>();
   const failures = new Map<string, { count: number; failure: SlackFailure }>();
   let tsCounter = 0;
@@ -60,7 +88,7 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
     arrivals.emit("call", call);
   });
 
-  function answer({ method, body }: SlackApiCall): Record<string, unknown> {
+  function answer({ method, body, token }: SlackApiCall): Record<string, unknown> {
     switch (method) {
       case "auth.test":
         return { ok: true, url: "https://gatehouse-test.slack.com/", team: "Gatehouse Test", user: "gatehouse", team_id: TEAM_ID, user_id: BOT_USER_ID, bot_id: "B0GATEBOT" };
@@ -76,9 +104,12 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
       case "views.open":
         if (typeof body.trigger_id !== "string") return { ok: false, error: "invalid_trigger_id" };
         return { ok: true, view: { id: `V${tsCounter++}`, ...(body.view as object) } };
-      case "apps.connections.open":
-        // No WebSocket here: Socket Mode can only be refused (the token checks still run).
-        return { ok: false, error: "invalid_auth" };
+      case "apps.connections.open": {
+        if (!appTokens.has(token ?? "")) return { ok: false, error: /^xox[bp]-/.test(token ?? "") ? "not_allowed_token_type" : "invalid_auth" };
+        const ticket = randomUUID();
+        tickets.add(ticket);
+        return { ok: true, url: `ws://127.0.0.1:${port}/link/?ticket=${ticket}&app_id=${APP_ID}` };
+      }
       case "usergroups.users.list": {
         const members = groups.get(String(body.usergroup));
         return members ? { ok: true, users: members } : { ok: false, error: "no_such_subteam" };
@@ -86,6 +117,60 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
       default:
         return { ok: false, error: "unknown_method" };
     }
+  }
+
+  // ---- Socket Mode: the WebSocket side, on the same port ----
+  const wss = new WebSocketServer({ noServer: true, clientTracking: false, autoPong: true });
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const ticket = url.searchParams.get("ticket") ?? "";
+    if (url.pathname !== "/link/" || !tickets.delete(ticket)) {
+      socket.end("HTTP/1.1 401 Unauthorized\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.push(ws);
+      ws.on("message", (data, isBinary) => {
+        if (isBinary) return;
+        const message = tryJson(data.toString()) as { envelope_id?: unknown } | string;
+        if (typeof message !== "object" || message === null || typeof message.envelope_id !== "string") return;
+        acks.add(message.envelope_id);
+        arrivals.emit("ack");
+      });
+      ws.on("close", () => {
+        sockets.splice(sockets.indexOf(ws), 1);
+        arrivals.emit("socket_closed");
+      });
+      ws.on("error", () => {});
+      hellos++;
+      ws.send(
+        JSON.stringify({
+          type: "hello",
+          num_connections: sockets.length,
+          debug_info: { host: "applink-standin", build_number: 1, approximate_connection_time: 18060 },
+          connection_info: { app_id: APP_ID },
+        }),
+      );
+      arrivals.emit("hello");
+    });
+  });
+
+  /** Resolves when `isDone()` holds, re-checked on each `event`; rejects with `describe()` after timeoutMs. */
+  function until(event: string, isDone: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
+    if (isDone()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!isDone()) return;
+        clearTimeout(timer);
+        arrivals.off(event, check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        arrivals.off(event, check);
+        reject(new Error(describe()));
+      }, timeoutMs);
+      arrivals.on(event, check);
+    });
   }
 
   server.listen(0, "127.0.0.1");
@@ -116,8 +201,26 @@ export async function startSlackApiStandIn(): Promise<SlackApiStandIn> {
         arrivals.on("call", onCall);
       });
     },
+    socketConnections: () => sockets.length,
+    waitForSocketsClosed: (timeoutMs = 5_000) =>
+      until("socket_closed", () => sockets.length === 0, timeoutMs, () => `${sockets.length} Socket Mode connection(s) still open after ${timeoutMs} ms`),
+    waitForSocketHello: (count = 1, timeoutMs = 5_000) =>
+      until("hello", () => hellos >= count, timeoutMs, () => `${hellos} of ${count} Socket Mode connection(s) greeted within ${timeoutMs} ms`),
+    deliverInteractive(payload, timeoutMs = 5_000) {
+      const ws = sockets.at(-1);
+      if (!ws) return Promise.reject(new Error("no open Socket Mode connection to deliver to"));
+      const envelopeId = randomUUID();
+      const delivered = until("ack", () => acks.has(envelopeId), timeoutMs, () => `envelope ${envelopeId} was not acknowledged within ${timeoutMs} ms`);
+      ws.send(JSON.stringify({ envelope_id: envelopeId, type: "interactive", accepts_response_payload: payload.type === "view_submission", payload }));
+      return delivered;
+    },
+    requestReconnect(reason = "refresh_requested") {
+      for (const ws of sockets) ws.send(JSON.stringify({ type: "disconnect", reason, debug_info: { host: "applink-standin" } }));
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const ws of [...sockets]) ws.terminate();
+        wss.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
