@@ -60,6 +60,11 @@ describe(`held calls decided over the admin API (${storageLabel()})`, () => {
     assert.equal(stored?.decidedBy, "alice (admin API)");
     const { rows } = await listToolCalls(gw.instance.database, { tool: RECONNECT, limit: 10 });
     assert.equal(rows.find((r) => r.id === approval.callId)?.status, "succeeded");
+    const byReviewer = await fetch(`${gw.url}/api/audit?reviewer=alice`, { headers: { authorization: "Bearer admin-token-for-tests" } });
+    const reviewed = (await byReviewer.json()) as { rows: Array<{ id: string }> };
+    assert.deepEqual(reviewed.rows.map((r) => r.id), [approval.callId], "the audit API finds calls by who decided them");
+    const badCursor = await fetch(`${gw.url}/api/audit?cursor=not-a-cursor`, { headers: { authorization: "Bearer admin-token-for-tests" } });
+    assert.equal(badCursor.status, 400);
   });
 
   it("returns the reviewer's reason when denied, and runs nothing", async () => {

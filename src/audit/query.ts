@@ -3,7 +3,7 @@
 // rows arrive. tool_calls sorts on (created_at, id) with the timestamp kept at microsecond precision.
 import { and, desc, eq, getTableColumns, gte, like, lt, or, sql, type SQL } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
-import { auditEvents, toolCalls, type AuditEventRow, type Database, type ToolCallRow } from "../db/index.ts";
+import { approvals, auditEvents, toolCalls, type AuditEventRow, type Database, type ToolCallRow } from "../db/index.ts";
 
 /** Bad input from a reviewer (cursor, since, limit): the HTTP/CLI edge turns it into a 400 / usage error. */
 export class InvalidAuditQueryError extends Error {
@@ -22,6 +22,8 @@ export interface ToolCallFilters {
   grant?: string;
   decision?: string;
   status?: string;
+  /** Who decided a held call: matched case-insensitively inside approvals.decided_by ("alice", "U012AB3CD"). */
+  reviewer?: string;
   limit?: number;
   cursor?: string;
 }
@@ -59,6 +61,9 @@ export async function listToolCalls(database: Database, filters: ToolCallFilters
     filters.grant !== undefined ? eq(toolCalls.grantName, filters.grant) : undefined,
     filters.decision !== undefined ? eq(toolCalls.decision, filters.decision) : undefined,
     filters.status !== undefined ? eq(toolCalls.status, filters.status) : undefined,
+    filters.reviewer !== undefined
+      ? sql`${toolCalls.id} IN (SELECT ${approvals.callId} FROM ${approvals} WHERE ${approvals.decidedBy} ILIKE ${`%${escapeLike(filters.reviewer)}%`})`
+      : undefined,
   ];
   if (filters.cursor !== undefined) {
     const { at, id } = decodeCursor(filters.cursor, "c");
@@ -122,6 +127,10 @@ export function parseSince(input: string, now: Date): Date {
 /** `*` and `?` become LIKE wildcards; LIKE's own `%`, `_` and `\` are matched literally. */
 export function globToLike(glob: string): string {
   return glob.replace(/[\\%_]/g, "\\$&").replaceAll("*", "%").replaceAll("?", "_");
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function matchGlob(column: AnyPgColumn, glob: string): SQL {

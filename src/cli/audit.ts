@@ -10,6 +10,7 @@ interface ListOptions {
   grant?: string;
   decision?: string;
   status?: string;
+  reviewer?: string;
   limit: string;
   format: "table" | "json" | "csv";
   config?: string;
@@ -25,7 +26,8 @@ export function registerAuditCommands(program: Command): void {
       .option("--upstream <name>")
       .option("--grant <name>")
       .option("--decision <decision>", "allow | deny | hide | rate_limited | require_approval")
-      .option("--status <status>", "succeeded | failed | refused | forwarded")
+      .option("--status <status>", "succeeded | failed | refused | forwarded | denied | expired | …")
+      .option("--reviewer <who>", "who decided a held call, e.g. alice or U012AB3CD")
       .option("-c, --config <file>", "gatehouse config file");
 
   addFilters(audit.command("list").description("List tool calls, newest first"))
@@ -77,5 +79,6 @@ function filters(options: ListOptions): ToolCallFilters {
     grant: options.grant,
     decision: options.decision,
     status: options.status,
+    reviewer: options.reviewer,
   };
 }

@@ -1,7 +1,7 @@
 // /api: the admin API (bearer GATEHOUSE_ADMIN_TOKEN). Query parameters are parsed with zod here, once.
 import { Router } from "express";
 import { z } from "zod";
-import { formatToolCalls, listToolCalls, parseSince } from "../audit/index.ts";
+import { formatToolCalls, InvalidAuditQueryError, listToolCalls, parseSince } from "../audit/index.ts";
 import type { HttpAppDeps } from "./app.ts";
 import { bearerToken, isAdminToken } from "./app.ts";
 import { createApprovalsRouter } from "./approvals-api.ts";
@@ -15,6 +15,7 @@ const AuditQuery = z.object({
   grant: z.string().optional(),
   decision: z.string().optional(),
   status: z.string().optional(),
+  reviewer: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().optional(),
   format: z.enum(["json", "csv"]).default("json"),
@@ -41,7 +42,13 @@ export function createApiRouter(deps: HttpAppDeps): Router {
     } catch (error) {
       return problem(res, 400, "invalid_query", (error as Error).message);
     }
-    const page = await listToolCalls(deps.database, { since, until, upstream: q.upstream, tool: q.tool, grant: q.grant, decision: q.decision, status: q.status, limit: q.limit, cursor: q.cursor });
+    let page;
+    try {
+      page = await listToolCalls(deps.database, { since, until, upstream: q.upstream, tool: q.tool, grant: q.grant, decision: q.decision, status: q.status, reviewer: q.reviewer, limit: q.limit, cursor: q.cursor });
+    } catch (error) {
+      if (error instanceof InvalidAuditQueryError) return problem(res, 400, "invalid_query", error.message);
+      throw error;
+    }
     if (q.format === "csv") {
       res.type("text/csv").send(formatToolCalls(page.rows, "csv"));
       return;
