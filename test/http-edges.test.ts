@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 
 const INIT = {
@@ -105,15 +106,18 @@ describe(`HTTP edges (${storageLabel()})`, () => {
     assert.equal(bad.status, 400);
   });
 
-  it("applies a policy edit without restart and keeps the last good policy when an edit is invalid", async () => {
+  it("applies a policy edit without restart, tells clients the tool list changed, and keeps the last good policy when an edit is invalid", async () => {
     const client = await gw.connect(token);
     const call = () => client.callTool({ name: "smartlead_list_campaigns", arguments: {} });
     assert.equal((await call()).isError, true, "not allowed by the first policy");
 
+    const listChanged = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
     const file = `${gw.dir}/smartlead.policy.json`;
     const reloaded = nextPolicyEvent(gw, "reloaded");
     await writeFile(file, JSON.stringify({ version: "1", default: "deny", tools: { "smartlead_get_*": {}, smartlead_list_campaigns: {} } }));
     await reloaded;
+    await listChanged; // connected clients are told to list tools again
+    assert.ok((await client.listTools()).tools.some((t) => t.name === "smartlead_list_campaigns"));
     const allowed = await call();
     assert.equal(allowed.isError, undefined, textOf(allowed));
 

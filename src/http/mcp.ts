@@ -11,6 +11,7 @@ import { jsonRpcError } from "./errors.ts";
 
 interface Session {
   transport: StreamableHTTPServerTransport;
+  server: { sendToolListChanged(): Promise<void> };
   grantId: string;
   close(): Promise<void>;
 }
@@ -18,6 +19,8 @@ interface Session {
 export interface McpRoute {
   router: Router;
   sessionCount(): number;
+  /** Tells every connected client to list tools again (policy reloaded, upstream tools changed). */
+  notifyToolsChanged(): void;
   close(): Promise<void>;
 }
 
@@ -67,6 +70,7 @@ export function createMcpRoute(deps: {
     let closing: Promise<void> | undefined;
     const session: Session = {
       transport,
+      server,
       grantId: grant.id,
       close: () =>
         (closing ??= (async () => {
@@ -83,6 +87,9 @@ export function createMcpRoute(deps: {
   return {
     router,
     sessionCount: () => sessions.size,
+    notifyToolsChanged: () => {
+      for (const session of sessions.values()) void session.server.sendToolListChanged().catch(() => {});
+    },
     close: async () => {
       await Promise.all([...sessions.values()].map((s) => s.close()));
     },
