@@ -2,10 +2,10 @@
 // error, held calls stay held in Postgres and can still be decided and run, nothing crashes.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { decide, FAST_APPROVALS, nextApproval } from "./helpers/approvals.ts";
 import { DEMO_UPSTREAM, startTestGateway, textOf, type TestGateway } from "./helpers/gateway.ts";
+import { freePort } from "./helpers/ports.ts";
 
 const hasRedisServer = spawnSync("redis-server", ["--version"]).status === 0;
 const skip = !process.env.DATABASE_URL ? "Redis is used only with DATABASE_URL (scale-out mode)" : !hasRedisServer ? "redis-server is not installed" : false;
@@ -66,13 +66,3 @@ describe("Redis outage in scale-out mode", { skip }, () => {
     assert.equal(result.isError, undefined, textOf(result));
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}

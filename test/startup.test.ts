@@ -1,12 +1,12 @@
 // Start-up refusals a user meets: unsafe auth settings, a Redis that would lose jobs, a bad config.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
 import { describe, it } from "node:test";
 import { parseConfig } from "../src/config/index.ts";
 import { isGatewayError } from "../src/errors.ts";
 import { connectRedis } from "../src/redis/index.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel } from "./helpers/gateway.ts";
+import { freePort } from "./helpers/ports.ts";
 
 const hasRedisServer = spawnSync("redis-server", ["--version"]).status === 0;
 
@@ -59,13 +59,3 @@ describe(`start-up checks (${storageLabel()})`, () => {
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}

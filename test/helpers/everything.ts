@@ -2,7 +2,7 @@
 // Streamable HTTP (a child process on a free port).
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
+import { freePort } from "./ports.ts";
 
 const require = createRequire(import.meta.url);
 export const EVERYTHING_ENTRY = require.resolve("@modelcontextprotocol/server-everything/dist/index.js");
@@ -32,14 +32,4 @@ export async function startEverythingHttp(): Promise<{ url: string; close(): Pro
       await exited;
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
