@@ -12,6 +12,7 @@ import type { Approval, ApprovalNotifier } from "../src/approvals/types.ts";
 import { isGatewayError } from "../src/errors.ts";
 import { EMBEDDED_QUEUE_SCHEMA, openEmbeddedDatabase, quoteIdent } from "../src/db/index.ts";
 import { silentLogger } from "../src/log/index.ts";
+import { approvalFixture } from "./helpers/slack-api.ts";
 
 const FAST_RETRY = { initialDelayMs: 50, maxDelayMs: 200 };
 
@@ -286,40 +287,17 @@ async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
+/** A fresh pending approval (unique ids: job ids are per approval) in the recording notifier's channel. */
 function makeApproval(overrides: Partial<Approval> = {}): Approval {
-  return {
+  const base = approvalFixture();
+  return approvalFixture({
     id: randomUUID(),
     callId: randomUUID(),
-    status: "pending",
     createdAt: new Date(),
     expiresAt: new Date(Date.now() + 15 * 60_000),
-    upstream: "smartlead",
-    tool: "smartlead_reconnect_failed_email_accounts",
-    exposedTool: "smartlead_reconnect_failed_email_accounts",
-    args: {},
-    argsRedacted: {},
-    argsHash: "0".repeat(64),
-    grantName: "demo",
-    grantOwner: null,
-    sessionId: randomUUID(),
-    rule: "/tools/smartlead_reconnect_failed_email_accounts",
-    reason: null,
-    spec: { channel: "C-REVIEW", approvers: [], minApprovals: 1, allowSelfApproval: false, wait: "hold", timeout: "15m" },
-    holdMode: "hold",
-    holderInstance: null,
-    decidedBy: null,
-    decidedAt: null,
-    decisionReason: null,
-    slackChannel: null,
-    slackTs: null,
-    result: null,
-    error: null,
-    executedAt: null,
-    finishedAt: null,
-    durationMs: null,
-    votes: [],
+    spec: { ...base.spec, channel: "C-REVIEW" },
     ...overrides,
-  };
+  });
 }
 
 /** The three service calls the queues make, over a Map, with the state machine's rules for expiry. */

@@ -85,13 +85,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
     for (const upstream of deps.upstreams.values()) {
       const policy = deps.policies.current(upstream.name);
       if (!policy) continue; // fail closed: no policy, nothing callable, nothing listed
-      let tools: Tool[];
+      let tools: Tool[] | null;
       try {
-        tools = await upstream.listTools();
+        // A down upstream shows its last known tools (calls then fail clearly) rather than stalling the list.
+        tools = upstream.status().state === "ready" ? await upstream.listTools() : upstream.cachedTools();
       } catch (error) {
         deps.logger.warn({ upstream: upstream.name, err: (error as Error).message }, "tools/list failed; upstream omitted");
         continue;
       }
+      if (!tools) continue;
       for (const tool of tools) {
         if (!isListed(policy, tool.name, factsGrant(context.grant))) continue;
         listed.push({ ...tool, name: deps.naming.exposedName(upstream.name, tool.name) });
@@ -247,6 +249,11 @@ export async function forward(
 
 /** True only when the upstream's tool list is known and lacks the tool; an unreachable upstream is judged later. */
 async function isUnknownTool(upstream: UpstreamConnection, tool: string): Promise<boolean> {
+  // A down upstream is not waited for here: a denied call must not hang on it.
+  if (upstream.status().state !== "ready") {
+    const known = upstream.cachedTools();
+    return known !== null && !known.some((t) => t.name === tool);
+  }
   try {
     return !(await upstream.listTools()).some((t) => t.name === tool);
   } catch {

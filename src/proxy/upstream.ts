@@ -42,6 +42,8 @@ export interface UpstreamConnection {
   /** Resolves once connected (or rejects after READY_WAIT_MS). */
   whenReady(): Promise<void>;
   listTools(): Promise<Tool[]>;
+  /** The last tool list fetched, without waiting for a connection; null when none yet. */
+  cachedTools(): Tool[] | null;
   callTool(tool: string, args: Record<string, unknown>, options?: CallOptions): Promise<CallToolResult>;
   onToolsChanged(listener: () => void): void;
   close(): Promise<void>;
@@ -177,6 +179,7 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
     name: config.name,
     status: () => ({ name: config.name, state, pid: transport ? pidOf(transport) : null, restarts, lastError, tools: tools?.length ?? 0 }),
     whenReady,
+    cachedTools: () => tools,
     async listTools() {
       if (tools) return tools;
       const current = await connectedClient();
