@@ -36,8 +36,16 @@ export function isGatewayError(value: unknown): value is GatewayError {
   return value instanceof GatewayError;
 }
 
+// Infrastructure errors carry driver text (SQL, hosts) for operators' logs; agents get a fixed sentence.
+const WIRE_TEXT: Partial<Record<GatewayErrorCode, string>> = {
+  storage_unavailable: "Gatehouse's database is unavailable",
+  audit_unavailable: "Gatehouse's audit log is unavailable",
+  ratelimit_unavailable: "Gatehouse's rate-limit store is unavailable",
+  internal: "Internal gateway error",
+};
+
 /** The text a client may see for an unexpected failure: codes and messages of our own errors, nothing else. */
 export function toWireMessage(error: unknown): { code: GatewayErrorCode; message: string } {
-  if (isGatewayError(error)) return { code: error.code, message: error.message };
-  return { code: "internal", message: "Internal gateway error" };
+  if (isGatewayError(error)) return { code: error.code, message: WIRE_TEXT[error.code] ?? error.message };
+  return { code: "internal", message: WIRE_TEXT.internal! };
 }

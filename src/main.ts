@@ -3,7 +3,7 @@
 import { EventEmitter, once } from "node:events";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ApprovalNotifications } from "./approvals/index.ts";
+import { DEFAULT_PENDING_TEXT, type ApprovalNotifications } from "./approvals/index.ts";
 import { startApprovals, type ApprovalsModule } from "./approvals/module.ts";
 import { createAuditWriter, type AuditWriter } from "./audit/index.ts";
 import type { Env, GatehouseConfig } from "./config/index.ts";
@@ -19,6 +19,7 @@ import { createSlackApp, createSlackClient, createSlackDirectory } from "./slack
 import { createPostgresTaskStore } from "./tasks/index.ts";
 import { createRedisQuotaStore, createSqlQuotaStore, type QuotaStore } from "./ratelimit/index.ts";
 import { connectRedis } from "./redis/index.ts";
+import { createSealer, loadSealingKey } from "./secrets/index.ts";
 
 export interface StartOptions {
   config: GatehouseConfig;
@@ -157,29 +158,50 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     }
     const naming = createToolNaming(config.namespace, [...upstreams.keys()]);
 
+    const sealer = createSealer(
+      await loadSealingKey({
+        envKey: env.GATEHOUSE_ENCRYPTION_KEY,
+        dataDir: options.isEphemeral ? null : (env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir),
+        isShared: storage.mode !== "embedded",
+        logger,
+      }),
+    );
     const slackClient = env.SLACK_BOT_TOKEN ? createSlackClient({ botToken: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL, logger }) : null;
     const directory = slackClient ? createSlackDirectory(slackClient) : null;
     let notifications: ApprovalNotifications = NO_NOTIFICATIONS;
+    let resyncMessages = async (): Promise<void> => {};
     const approvals = await startApprovals({
       database,
       databaseUrl: storage.isPglite ? null : storage.url,
       audit,
       upstreams,
+      quota,
+      sealer,
       logger,
       notifications: () => notifications,
       hasNotifier: slackClient !== null,
       isApprover: directory?.isApprover,
       settings: {
         defaultChannel: config.approvals.channel ?? null,
-        maxHoldMs: config.approvals.maxHoldSeconds * 1000,
-        heartbeatMs: config.approvals.heartbeatSeconds * 1000,
+        hold: {
+          defaults: {
+            maxWaitMs: config.approvals.maxWaitSeconds * 1000,
+            heartbeatMs: config.approvals.heartbeatSeconds * 1000,
+            pendingText: config.approvals.pendingText ?? DEFAULT_PENDING_TEXT,
+          },
+          clients: mapValues(config.approvals.clients, holdOverride),
+          grants: mapValues(config.approvals.grants, holdOverride),
+        },
         pollMs: config.approvals.pollMs,
+        claimGraceMs: config.approvals.claimGraceSeconds * 1000,
+        resultWindowMs: config.approvals.resultWindowSeconds * 1000,
       },
       timings: {
         heartbeatMs: Math.max(100, (config.approvals.instanceStaleSeconds * 1000) / 4),
         staleMs: config.approvals.instanceStaleSeconds * 1000,
         reaperMs: config.approvals.reaperSeconds * 1000,
       },
+      sweeps: [() => resyncMessages()],
     });
     closers.push(approvals.close);
 
@@ -214,10 +236,14 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       const approval = await approvals.repo.get(id);
       if (approval) await queues.requestUpdate(approval).catch((error: unknown) => logger.warn({ err: (error as Error).message, approval: id }, "could not queue a Slack update"));
     }
-    // Every change, made in any process, rewrites the reviewer message (jobs are deduplicated).
+    // Every change, made in any process, rewrites the reviewer message (jobs are deduplicated); the
+    // reaper rewrites messages left behind while the queue was down.
     if (slack) {
       const unsubscribeUpdates = approvals.bus.subscribe((change) => void refreshMessage(change.id));
       closers.push(async () => unsubscribeUpdates());
+      resyncMessages = async () => {
+        for (const approval of await approvals.repo.staleSlackMessages("5 seconds")) await queues.requestResync(approval);
+      };
     }
     const tasksFor = (grant: Grant): TaskSupport => ({
       store: createPostgresTaskStore(database, { grantName: grant.name }),
@@ -230,6 +256,9 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       },
     });
     const gateway = createGateway({ upstreams, policies, naming, quota, audit, logger, metrics, approvals: approvals.hold, tools: [approvals.statusTool] });
+    // Runs first on shutdown: agents waiting on held calls get their pending answer while their
+    // connections are still open (the approvals stay open; their retries attach on any gateway).
+    const drainHolds = () => approvals.drainHolds(2_000);
 
     let url: string | null = null;
     if (isHttp) {
@@ -251,9 +280,11 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       const server: HttpServer = app.listen(env.PORT ?? config.listen.port, env.HOST ?? config.listen.host);
       await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e as Error))]);
       closers.push(async () => {
+        // Stop accepting, let answers still owed go out (held calls answer at once when draining), then cut.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await mcp.close();
         server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await closed;
       });
       // What a client may see changes with the policy and the upstream's tools: tell it to list again.
       events.on("policy.reloaded", () => mcp.notifyToolsChanged());
@@ -261,11 +292,24 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       const address = server.address() as AddressInfo;
       url = `http://${formatHost(address.address)}:${address.port}`;
     }
+    closers.push(drainHolds);
     return { config, url, gateway, grants, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, quota, demoToken, adminToken, events, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+function holdOverride(override: { maxWaitSeconds?: number; heartbeatSeconds?: number; pendingText?: string }) {
+  return {
+    ...(override.maxWaitSeconds !== undefined && { maxWaitMs: override.maxWaitSeconds * 1000 }),
+    ...(override.heartbeatSeconds !== undefined && { heartbeatMs: override.heartbeatSeconds * 1000 }),
+    ...(override.pendingText !== undefined && { pendingText: override.pendingText }),
+  };
+}
+
+function mapValues<T, U>(record: Record<string, T>, map: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value)]));
 }
 
 async function ensureGrant(grants: GrantStore, name: string): Promise<Grant> {

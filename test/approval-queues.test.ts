@@ -310,12 +310,13 @@ function createMemoryService() {
     },
     decide(id: string, status: "approved" | "denied"): Approval {
       const row = rows.get(id)!;
-      Object.assign(row, { status, decidedBy: "<@U012AB3CD>", decidedAt: new Date() });
+      Object.assign(row, { status, decidedBy: "<@U012AB3CD>", decidedAt: new Date(), version: row.version + 1 });
       row.votes.push({ voter: "slack:T1:U012AB3CD", vote: status === "approved" ? "approve" : "deny", reason: null, createdAt: new Date() });
       return structuredClone(row);
     },
     finish(id: string, status: "succeeded" | "failed"): void {
-      Object.assign(rows.get(id)!, { status, finishedAt: new Date() });
+      const row = rows.get(id)!;
+      Object.assign(row, { status, finishedAt: new Date(), version: row.version + 1 });
     },
     async get(id: string): Promise<Approval | null> {
       const row = rows.get(id);
@@ -325,11 +326,16 @@ function createMemoryService() {
       const row = rows.get(id);
       if (!row || row.status !== "pending" || row.expiresAt.getTime() > Date.now()) return false;
       row.status = "expired";
+      row.version += 1;
       return true;
     },
     async setSlackMessage(id: string, channel: string, ts: string): Promise<void> {
       const row = rows.get(id);
       if (row) Object.assign(row, { slackChannel: channel, slackTs: ts });
+    },
+    async markSlackShown(id: string, version: number): Promise<void> {
+      const row = rows.get(id);
+      if (row) row.slackVersion = Math.max(row.slackVersion ?? -1, version);
     },
   };
 }

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { decide, FAST_APPROVALS, nextApproval, reconnectCount } from "./helpers/approvals.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
+import { waitUntil } from "./helpers/process.ts";
 
 const RECONNECT = "smartlead_reconnect_failed_email_accounts";
 const POLICY = { version: "1", default: "deny", tools: { "smartlead_get_*": {}, [RECONNECT]: { action: "require_approval" } } };
@@ -45,7 +46,7 @@ describe(`several gateways on one database (${storageLabel()})`, { skip }, () =>
     assert.equal((await first.instance.approvals.repo.get(approval.id))?.status, "succeeded");
   });
 
-  it("cancels the held request of a gateway that stops, seen from the other one", async () => {
+  it("answers the agents waiting on a gateway that stops, keeps their approvals open, and runs them once for the retry on the other", async () => {
     const token = await first.createToken("stopping-agent");
     const third = await startTestGateway({
       upstreams: { smartlead: DEMO_UPSTREAM },
@@ -55,14 +56,24 @@ describe(`several gateways on one database (${storageLabel()})`, { skip }, () =>
     });
     const client = await third.connect(token);
     const created = nextApproval(third);
-    const call = client.callTool({ name: RECONNECT, arguments: { email_account_ids: [503] } }).catch((error: unknown) => error);
+    const call = client.callTool({ name: RECONNECT, arguments: { email_account_ids: [503] } });
     const approval = await created;
+    await waitUntil(() => third.instance.approvals.repo.get(approval.id), (a) => a?.agent.isWaiting === true);
+    await third.instance.close(); // the gateway stops; its client is still connected
+    const answer = await call;
     await third.close();
-    await call;
-    // Whichever notices first (the stopping gateway itself, or the other one's reaper) cancels it.
+    assert.equal(answer._meta?.["gatehouse/approval_status"], "pending", "the stopping gateway answered its waiting agent");
+    assert.match(textOf(answer), /Gatehouse is restarting; nothing was lost\. .*has NOT run/);
     await first.instance.approvals.runtime.reap();
-    const after = await first.instance.approvals.repo.get(approval.id);
-    assert.equal(after?.status, "cancelled");
-    assert.match(after?.decisionReason ?? "", /disconnected|stopped/);
+    const open = await first.instance.approvals.repo.get(approval.id);
+    assert.equal(open?.status, "pending", "a gateway stopping is not a cancel");
+    assert.equal(open?.agent.isWaiting, false);
+
+    assert.equal((await decide(first, approval.id, "approve")).status, 200);
+    const retry = await first.connect(token);
+    const before = await reconnectCount(retry, 503);
+    const result = await retry.callTool({ name: RECONNECT, arguments: { email_account_ids: [503] } });
+    assert.equal(result.isError, undefined, textOf(result));
+    assert.equal(await reconnectCount(retry, 503), before + 1);
   });
 });

@@ -94,7 +94,7 @@ describe(`held calls decided in Slack (${storageLabel()})`, () => {
     assert.equal(submitted.status, 200);
     const result = await call;
     assert.equal(result.isError, true);
-    assert.equal(textOf(result), "Denied by <@U0ALICE>: 503 is being migrated today");
+    assert.equal(textOf(result), "Denied by Slack user U0ALICE: 503 is being migrated today. The call was not executed.", "no Slack markup reaches the agent");
   });
 
   it("refuses clickers who are not approvers and the grant's owner, with an ephemeral note and an audit event", async () => {

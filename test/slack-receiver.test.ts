@@ -52,6 +52,7 @@ function recordingService(approval: Approval) {
     expire: async () => false,
     cancel: async () => false,
     setSlackMessage: async () => {},
+    markSlackShown: async () => {},
   };
   return {
     service,

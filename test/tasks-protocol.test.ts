@@ -181,7 +181,7 @@ describe("task-augmented tools/call", () => {
 
     const heldCall = server.held.find((h) => h.taskId === task.taskId)!;
     const ledger = createTaskLedger(testDb.database);
-    const found = await ledger.findTaskByApproval(heldCall.approvalId);
+    const [found] = await ledger.findTasksByApproval(heldCall.approvalId);
     assert.equal(found?.taskId, task.taskId);
     assert.equal(await ledger.completeTask(found.taskId, "completed", ok("Reconnected 3 email accounts"), "approved by <@U1>"), true);
 
@@ -306,7 +306,7 @@ describe("tasks/cancel", () => {
     server.failNextCancel(new GatewayError("storage_unavailable", "approval store unavailable", { retryable: true }));
     const error = await mcpErrorOf(client.experimental.tasks.cancelTask(task.taskId));
     assert.equal(error.code, ErrorCode.InternalError);
-    assert.match(error.message, /Could not cancel task .*: approval store unavailable\. It is still working; try again/);
+    assert.match(error.message, /Could not cancel task .*: Gatehouse's database is unavailable\. It is still working; try again/);
     assert.equal((await client.experimental.tasks.getTask(task.taskId)).status, "working");
 
     server.failNextCancel(new Error("connect ECONNREFUSED 10.0.0.7:5432"));
@@ -350,7 +350,7 @@ describe("gateway restart", () => {
       assert.equal((await after.experimental.tasks.getTask(open.taskId)).status, "working");
       const pending = after.experimental.tasks.getTaskResult(open.taskId, CallToolResultSchema);
       const ledger = createTaskLedger(freshDatabase);
-      const found = await ledger.findTaskByApproval(openApproval);
+      const [found] = await ledger.findTasksByApproval(openApproval);
       assert.equal(found?.taskId, open.taskId);
       await ledger.completeTask(open.taskId, "completed", ok("approved after the restart"));
       assert.deepEqual((await pending).content, [{ type: "text", text: "approved after the restart" }]);

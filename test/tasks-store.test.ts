@@ -234,10 +234,10 @@ describe("ledger", () => {
     const store = storeFor();
     const { taskId } = await store.createTask({ context: { statusMessage: "awaiting approval in #approvals" } }, 1, call());
     const approvalId = randomUUID();
-    assert.equal(await ledger.findTaskByApproval(approvalId), null);
+    assert.deepEqual(await ledger.findTasksByApproval(approvalId), []);
     assert.equal(await ledger.linkTaskToApproval(taskId, approvalId), true);
 
-    const found = await ledger.findTaskByApproval(approvalId);
+    const [found] = await ledger.findTasksByApproval(approvalId);
     assert.equal(found?.taskId, taskId);
     assert.equal(found?.grantName, store.grantName);
     assert.equal(found?.status, "working");

@@ -1,5 +1,6 @@
 // Audit entries for approval transitions; the tool_calls row of the held call follows its approval.
 import type { AuditEntry } from "../audit/index.ts";
+import type { FollowUpCall } from "./service.ts";
 import type { Approval } from "./types.ts";
 
 const CALL_STATUS: Record<Approval["status"], string> = {
@@ -51,6 +52,38 @@ export function approvalAuditEntry(approval: Approval, type: string, actor: stri
       durationMs: approval.durationMs,
       error: approval.error,
       finishedAt: isFinal ? (approval.finishedAt ?? approval.decidedAt ?? new Date()) : null,
+    },
+  };
+}
+
+/** A later identical call: its own tool_calls row, pointing at the approval it followed. */
+export function followUpAuditEntry(approval: Approval, call: FollowUpCall, kind: "attached" | "replayed"): AuditEntry {
+  const reason = kind === "attached" ? `attached to approval ${approval.id} (${approval.status})` : `answered from approval ${approval.id} (${approval.status})`;
+  return {
+    event: {
+      type: `approval.${kind}`,
+      actor: `grant:${approval.grantName}`,
+      callId: call.callId,
+      upstream: approval.upstream,
+      tool: approval.tool,
+      decision: "require_approval",
+      rule: approval.rule,
+      reason,
+      data: { approvalId: approval.id, status: approval.status, argsHash: approval.argsHash, sessionId: call.sessionId },
+    },
+    call: {
+      id: call.callId,
+      grantName: approval.grantName,
+      sessionId: call.sessionId,
+      upstream: approval.upstream,
+      tool: approval.tool,
+      argsRedacted: approval.argsRedacted,
+      argsHash: approval.argsHash,
+      decision: "require_approval",
+      rule: approval.rule,
+      reason,
+      status: kind,
+      finishedAt: new Date(),
     },
   };
 }

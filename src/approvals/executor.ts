@@ -1,46 +1,83 @@
-// Runs approved calls, at most once: only the process that wins approved → executing (a
-// conditional UPDATE bound to the args hash) calls the upstream. A process that dies mid-call leaves
-// `executing` behind; the reaper (runtime.ts) turns it into outcome_unknown, never a retry.
-import type { Progress } from "@modelcontextprotocol/sdk/types.js";
+// Runs approved calls, at most once: only the process that wins approved → executing calls the
+// upstream. The claim is bound to the arguments as stored: they are opened (AES-GCM, tied to the
+// approval id and args hash) and hashed again, so an edited row never runs. A process that dies
+// mid-call leaves `executing` behind; the reaper turns it into outcome_unknown, never a retry.
+import type { CallToolResult, Progress } from "@modelcontextprotocol/sdk/types.js";
+import { toStorableJson } from "../audit/index.ts";
 import type { Logger } from "../log/index.ts";
 import { forward } from "../proxy/gateway.ts";
 import type { UpstreamConnection } from "../proxy/upstream.ts";
-import type { ApprovalRepository } from "./repository.ts";
+import type { Sealer } from "../secrets/index.ts";
+import { bindingHash, openArguments } from "./binding.ts";
+import type { ApprovalRepository, ExecutionOutcome } from "./repository.ts";
 import type { ApprovalCore } from "./service.ts";
 import type { Approval } from "./types.ts";
 
 export interface ApprovalExecutor {
-  /** Claims and runs the call; null when another process claimed it (or it is not approved). */
+  /** Claims and runs the call; null when it is not runnable here (another process claimed it, not approved, other key). */
   execute(approval: Approval, options?: { onprogress?: (progress: Progress) => void }): Promise<Approval | null>;
 }
+
+// After the upstream answered, its outcome must reach the row: keep trying through a database outage.
+const FINISH_RETRY_MS = [200, 500, 1_000, 2_000, 5_000, 5_000, 10_000, 10_000, 15_000];
 
 export function createApprovalExecutor(deps: {
   repo: ApprovalRepository;
   service: ApprovalCore;
   upstreams: ReadonlyMap<string, UpstreamConnection>;
+  sealer: Sealer;
   instanceId: string;
   logger: Logger;
-  onExecuted?: (approval: Approval) => void;
 }): ApprovalExecutor {
+  const { repo, logger } = deps;
+  const actor = () => `gateway:${deps.instanceId}`;
+
+  async function refuse(approval: Approval, why: string): Promise<Approval | null> {
+    logger.error({ approval: approval.id }, why);
+    const refused = await repo.refuseExecution(approval.id, why);
+    if (refused) await deps.service.announce(refused, actor(), "approval.refused");
+    return refused;
+  }
+
+  async function record(id: string, outcome: ExecutionOutcome): Promise<Approval | null> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await repo.finishExecution(id, deps.instanceId, outcome);
+      } catch (error) {
+        const delay = FINISH_RETRY_MS[attempt];
+        if (delay === undefined) throw error;
+        logger.warn({ approval: id, err: (error as Error).message }, "could not store the outcome of an approved call yet; retrying");
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
   return {
     async execute(approval, options = {}) {
       const upstream = deps.upstreams.get(approval.upstream);
-      if (!upstream) return null;
-      const claimed = await deps.repo.claimExecution(approval.id, deps.instanceId, approval.argsHash);
+      if (!upstream || approval.status !== "approved" || !approval.argsSealed) return null;
+      const opened = openArguments(deps.sealer, approval);
+      if (!opened.ok && opened.reason === "other_key") {
+        logger.warn({ approval: approval.id, sealedWith: opened.keyId, ours: deps.sealer.keyId }, "approved call sealed with another gateway's key (set one GATEHOUSE_ENCRYPTION_KEY on every replica); leaving it for a gateway that can open it");
+        return null;
+      }
+      if (!opened.ok || bindingHash(approval.upstream, approval.tool, opened.args) !== approval.argsHash) {
+        return refuse(approval, "Refused to run: the stored arguments no longer match what the reviewer approved (the approval row was changed).");
+      }
+      const claimed = await repo.claimExecution(approval.id, { instance: deps.instanceId, argsHash: approval.argsHash, argsSealed: approval.argsSealed });
       if (!claimed) return null;
       // The executing row is committed; its audit event need not delay the call.
-      void deps.service.announce(claimed, `gateway:${deps.instanceId}`);
+      void deps.service.announce(claimed, actor());
       const started = performance.now();
-      const { result, isFailure, error } = await forward(upstream, claimed.tool, claimed.args, { onprogress: options.onprogress }, claimed.callId);
+      const { result, isFailure, error } = await forward(upstream, claimed.tool, opened.args, { onprogress: options.onprogress }, claimed.callId);
       const durationMs = Math.round(performance.now() - started);
-      const finished = await deps.repo.finishExecution(claimed.id, { status: isFailure ? "failed" : "succeeded", result, error, durationMs });
+      // Stored as jsonb: NUL and lone surrogates in the upstream's answer are replaced (toStorableJson).
+      const finished = await record(claimed.id, { status: isFailure ? "failed" : "succeeded", result: toStorableJson(result) as CallToolResult, error, durationMs });
       if (!finished) {
-        // The reaper declared this instance dead while the call ran; keep its verdict.
-        deps.logger.error({ approval: claimed.id }, "execution finished after being marked outcome_unknown");
-        return deps.repo.get(claimed.id);
+        logger.error({ approval: claimed.id }, "execution finished but its row was no longer ours to finish");
+        return repo.get(claimed.id);
       }
-      await deps.service.announce(finished, `gateway:${deps.instanceId}`);
-      deps.onExecuted?.(finished);
+      await deps.service.announce(finished, actor());
       return finished;
     },
   };

@@ -1,130 +1,142 @@
-// Holds a call the policy sends to review: the approval row is committed first, then the reviewer
-// is notified and the expiry scheduled, then the client waits in the way it can (DESIGN §5):
-// a held request with progress heartbeats, a ticket, or an MCP task.
+// Holds a call the policy sends to review (DESIGN §5). An approval belongs to a call identity (grant,
+// upstream, tool, args hash): the first call opens it (row committed first, then the reviewer is
+// notified and the expiry scheduled); an identical call while it is open attaches to it; an identical
+// call after it ended gets the same answer while that answer stands. The client then waits the way it
+// can: an MCP task, a held request (up to max_wait), or the pending answer at once (ticket).
 import { randomUUID } from "node:crypto";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { canonicalJson, sha256Hex } from "../audit/index.ts";
-import { toWireMessage } from "../errors.ts";
+import { toStorableJson } from "../audit/index.ts";
 import type { Logger } from "../log/index.ts";
-import type { ApprovalHandler, PendingCall } from "../proxy/gateway.ts";
+import type { ApprovalHandler, CallExtra, PendingCall } from "../proxy/gateway.ts";
 import { refusal } from "../proxy/results.ts";
-import type { ApprovalBus } from "./bus.ts";
-import type { ApprovalExecutor } from "./executor.ts";
-import type { ApprovalRepository } from "./repository.ts";
-import { finalResult, ticketResult, waitingMessage } from "./results.ts";
+import type { Sealer } from "../secrets/index.ts";
+import { bindingHash, sealArguments } from "./binding.ts";
+import type { ApprovalFollower } from "./follow.ts";
+import type { HoldSettingsResolver } from "./hold-settings.ts";
+import type { ApprovalRepository, CallIdentity } from "./repository.ts";
+import { finalResult, pendingAnswer } from "./results.ts";
 import type { ApprovalCore } from "./service.ts";
-import type { Approval } from "./types.ts";
-import { waitForApproval } from "./waiter.ts";
-
-export interface HoldSettings {
-  defaultChannel: string | null;
-  /** A held request longer than this is answered with a ticket instead. */
-  maxHoldMs: number;
-  heartbeatMs: number;
-  pollMs: number;
-}
+import { isOpen, type Approval, type HoldMode } from "./types.ts";
 
 export interface ApprovalNotifications {
   requestNotification(approval: Approval): Promise<void>;
   scheduleExpiry(approval: Approval): Promise<void>;
 }
 
-/** The binding between what the reviewer saw and what may run (DESIGN §6). */
-export function bindingHash(upstream: string, tool: string, args: Record<string, unknown>): string {
-  return sha256Hex(canonicalJson({ upstream, tool, arguments: args }));
-}
-
-export function createHoldHandler(deps: {
+export interface HoldDeps {
   service: ApprovalCore;
   repo: ApprovalRepository;
-  bus: ApprovalBus;
-  executor: ApprovalExecutor;
+  follower: ApprovalFollower;
   notifications: ApprovalNotifications;
-  instanceId: string;
-  settings: HoldSettings;
+  sealer: Sealer;
+  settingsFor: HoldSettingsResolver;
+  defaultChannel: string | null;
+  /** How long an identical call gets the stored result of a run call instead of a new approval. */
+  resultWindowMs: number;
+  /** An MCP task attached to an approval that may already be approved: run it now if it is. */
+  onTaskAttached(approval: Approval): void;
   logger: Logger;
-}): ApprovalHandler {
-  const isWaiting = (a: Approval) => a.status === "pending";
+}
 
-  return async (call: PendingCall, extra) => {
-    const spec = call.decision.approval;
-    const holdMode = extra.createTask ? "task" : spec.wait === "ticket" ? "ticket" : "hold";
-    let approval: Approval;
+type Opened = { kind: "new" | "attached" | "answered"; approval: Approval };
+
+const STORAGE_DOWN = "Call refused: it needs human approval, but Gatehouse cannot record the approval request right now (its database is unavailable). Nothing was run; try again shortly.";
+
+export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
+  return async (call, extra) => {
+    const holdMode: HoldMode = extra.createTask ? "task" : call.decision.approval.wait === "ticket" ? "ticket" : "hold";
+    let opened: Opened;
     try {
-      approval = await deps.service.create({
-        id: randomUUID(),
-        callId: call.callId,
-        expiresAt: spec.expiresAt,
-        upstream: call.upstream.name,
-        tool: call.tool,
-        exposedTool: call.exposedName,
-        args: call.args,
-        argsRedacted: call.argsRedacted,
-        argsHash: bindingHash(call.upstream.name, call.tool, call.args),
-        grantName: call.context.grant.name,
-        grantOwner: call.context.grant.owner,
-        sessionId: call.context.sessionId,
-        rule: call.decision.rule,
-        reason: call.decision.reason,
-        spec: {
-          channel: spec.channel ?? deps.settings.defaultChannel,
-          approvers: spec.approvers,
-          minApprovals: spec.minApprovals,
-          allowSelfApproval: spec.allowSelfApproval,
-          wait: spec.wait,
-          timeout: spec.timeout,
-        },
-        holdMode,
-        holderInstance: holdMode === "hold" ? deps.instanceId : null,
-      });
+      opened = await openOrFind(call, holdMode);
     } catch (error) {
+      deps.logger.error({ err: (error as Error).message, callId: call.callId }, "could not record an approval request");
       await call.releaseQuota();
-      return refusal(`Call refused: it needs approval, but the approval could not be recorded (${toWireMessage(error).message}).`, {
-        decision: "error",
-        rule: call.decision.rule,
-        callId: call.callId,
-        code: "storage_unavailable",
-      });
+      return refusal(STORAGE_DOWN, { decision: "error", rule: call.decision.rule, callId: call.callId, code: "storage_unavailable" });
     }
-    // The task exists before anyone can decide, so the executor always finds it to complete.
-    const task = extra.createTask ? await extra.createTask(approval) : null;
-    // Both are retried by the reaper and visible in the dashboard/CLI if the queue is down now.
-    await deps.notifications.requestNotification(approval).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not queue the reviewer notification"));
-    await deps.notifications.scheduleExpiry(approval).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not schedule expiry"));
+    const { approval } = opened;
+    if (opened.kind !== "new") {
+      // The approval already holds the quota this call reserved.
+      await call.releaseQuota();
+      await deps.service.recordFollowUp(approval, { callId: call.callId, sessionId: call.context.sessionId }, opened.kind === "answered" ? "replayed" : "attached");
+    } else {
+      await notify(approval);
+    }
+    if (opened.kind === "answered") return finalResult(approval, { isReplay: true });
 
-    if (task) return task;
-    if (holdMode === "ticket") return ticketResult(approval);
-    return holdRequest(approval, call, extra);
+    const settings = deps.settingsFor({ grant: call.context.grant.name, client: call.context.client?.name ?? null });
+    if (extra.createTask) return attachTask(opened, extra);
+    if (opened.kind === "new" && holdMode === "ticket") return pendingAnswer(approval, settings.pendingText);
+    return deps.follower.follow(approval, {
+      settings,
+      signal: extra.signal,
+      detached: extra.detached,
+      onprogress: extra.onprogress,
+      isReturn: opened.kind === "attached",
+      onCancel: "cancel_approval",
+    });
   };
 
-  async function holdRequest(approval: Approval, call: PendingCall, extra: Parameters<ApprovalHandler>[1]): Promise<CallToolResult> {
-    const heartbeat = (current: Approval) =>
-      extra.onprogress?.({ progress: current.votes.length, total: current.spec.minApprovals, message: waitingMessage(current, new Date()) });
-    heartbeat(approval);
-    let current = await waitForApproval(deps.repo, deps.bus, approval.id, (a) => !isWaiting(a), {
-      signal: extra.signal,
-      pollMs: deps.settings.pollMs,
-      onTick: heartbeat,
-      tickMs: deps.settings.heartbeatMs,
-      maxWaitMs: deps.settings.maxHoldMs,
-    });
-    if (current.status === "pending") {
-      if (extra.signal?.aborted) {
-        await deps.service.cancel(approval.id, "the agent's client cancelled or disconnected while waiting");
-        await call.releaseQuota();
-        return finalResult((await deps.repo.get(approval.id)) ?? current);
-      }
-      // Held too long for a client to keep waiting: hand out a ticket instead.
-      const ticket = await deps.repo.setHoldMode(approval.id, "ticket");
-      return ticketResult(ticket ?? current);
+  async function openOrFind(call: PendingCall, holdMode: HoldMode): Promise<Opened> {
+    const identity: CallIdentity = {
+      grantName: call.context.grant.name,
+      upstream: call.upstream.name,
+      tool: call.tool,
+      argsHash: bindingHash(call.upstream.name, call.tool, call.args),
+    };
+    // Two identical calls racing (two replicas) meet at the unique index on open approvals.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await deps.repo.findForCall(identity, deps.resultWindowMs);
+      if (existing) return { kind: isOpen(existing.status) ? "attached" : "answered", approval: existing };
+      const created = await deps.service.create(newApproval(call, identity.argsHash, holdMode));
+      if (created) return { kind: "new", approval: created };
     }
-    if (current.status === "approved") {
-      current = (await deps.executor.execute(current, { onprogress: extra.onprogress })) ?? current;
+    throw new Error(`approval for call ${call.callId} neither created nor found`);
+  }
+
+  function newApproval(call: PendingCall, argsHash: string, holdMode: HoldMode) {
+    const spec = call.decision.approval;
+    const id = randomUUID();
+    return {
+      id,
+      callId: call.callId,
+      expiresAt: spec.expiresAt,
+      upstream: call.upstream.name,
+      tool: call.tool,
+      exposedTool: call.exposedName,
+      argsSealed: sealArguments(deps.sealer, id, argsHash, call.args),
+      argsRedacted: toStorableJson(call.argsRedacted),
+      argsHash,
+      grantName: call.context.grant.name,
+      grantOwner: call.context.grant.owner,
+      sessionId: call.context.sessionId,
+      rule: call.decision.rule,
+      reason: call.decision.reason,
+      spec: {
+        channel: spec.channel ?? deps.defaultChannel,
+        approvers: spec.approvers,
+        minApprovals: spec.minApprovals,
+        allowSelfApproval: spec.allowSelfApproval,
+        wait: spec.wait,
+        timeout: spec.timeout,
+      },
+      holdMode,
+      quota: call.reservation.requests.length > 0 ? [...call.reservation.requests] : null,
+    };
+  }
+
+  async function notify(approval: Approval): Promise<void> {
+    // Both are retried by the reaper and visible in the CLI/API if the queue is down now.
+    await deps.notifications.requestNotification(approval).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not queue the reviewer notification"));
+    await deps.notifications.scheduleExpiry(approval).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not schedule expiry"));
+  }
+
+  async function attachTask(opened: Opened, extra: CallExtra): Promise<ReturnType<NonNullable<CallExtra["createTask"]>>> {
+    // The task exists before anyone can decide, so whoever runs the call finds it to complete.
+    const task = await extra.createTask!(opened.approval);
+    if (opened.kind === "attached") {
+      await deps.repo.recordReturn(opened.approval.id).catch(() => {});
+      deps.onTaskAttached(opened.approval);
     }
-    if (current.status === "approved" || current.status === "executing") {
-      current = await waitForApproval(deps.repo, deps.bus, approval.id, (a) => a.status !== "approved" && a.status !== "executing", { pollMs: deps.settings.pollMs });
-    }
-    if (current.status !== "succeeded") await call.releaseQuota();
-    return finalResult(current);
+    return task;
   }
 }
+

@@ -1,10 +1,26 @@
+export { bindingHash, openArguments, sealArguments } from "./binding.ts";
 export { createApprovalBus, type ApprovalBus, type ApprovalChange } from "./bus.ts";
 export { createApprovalExecutor, type ApprovalExecutor } from "./executor.ts";
-export { bindingHash, createHoldHandler, type ApprovalNotifications, type HoldSettings } from "./hold.ts";
+export { createApprovalFollower, type ApprovalFollower, type FollowOptions } from "./follow.ts";
+export { createHoldHandler, type ApprovalNotifications } from "./hold.ts";
+export { createHoldSettingsResolver, DEFAULT_PENDING_TEXT, renderPendingText, type HoldSettings, type HoldSettingsResolver, type HoldSettingsSource } from "./hold-settings.ts";
 export { createApprovalRepository, type ApprovalRepository } from "./repository.ts";
-export { finalResult, STATUS_TOOL_NAME, ticketResult } from "./results.ts";
+export { agentFacingActor, agentFacingText, finalResult, pendingAnswer, STATUS_TOOL_NAME } from "./results.ts";
 export { startApprovalRuntime, type ApprovalRuntime, type RuntimeTimings } from "./runtime.ts";
 export { createApprovalService, type ApprovalCore } from "./service.ts";
 export type { ApprovalService } from "./service-types.ts";
 export { createApprovalStatusTool } from "./status-tool.ts";
-export { isTerminal, type Approval, type ApprovalNotifier, type ApprovalSpec, type ApprovalStatus, type HoldMode, type Vote, type Voter, type VoteOutcome } from "./types.ts";
+export {
+  isOpen,
+  isTerminal,
+  isUnclaimedExpiry,
+  type AgentPresence,
+  type Approval,
+  type ApprovalNotifier,
+  type ApprovalSpec,
+  type ApprovalStatus,
+  type HoldMode,
+  type Vote,
+  type Voter,
+  type VoteOutcome,
+} from "./types.ts";

@@ -1,13 +1,20 @@
-// Builds the approval flow for one gateway process: repository, change bus, state machine,
-// executor, runtime (heartbeat + reaper) and the hold handler the gateway calls.
+// Builds the approval flow for one gateway process: repository, change bus, state machine, executor,
+// the follower that attached agents wait in, runtime (heartbeat + reaper) and the hold handler the
+// gateway calls.
+import { randomUUID } from "node:crypto";
 import type { AuditWriter } from "../audit/index.ts";
 import type { Database } from "../db/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { ApprovalHandler, GatewayTool } from "../proxy/gateway.ts";
 import type { UpstreamConnection } from "../proxy/upstream.ts";
+import type { QuotaStore } from "../ratelimit/index.ts";
+import type { Sealer } from "../secrets/index.ts";
+import { sealArguments } from "./binding.ts";
 import { createApprovalBus, type ApprovalBus } from "./bus.ts";
 import { createApprovalExecutor } from "./executor.ts";
-import { createHoldHandler, type ApprovalNotifications, type HoldSettings } from "./hold.ts";
+import { createApprovalFollower } from "./follow.ts";
+import { createHoldHandler, type ApprovalNotifications } from "./hold.ts";
+import { createHoldSettingsResolver, type HoldSettingsResolver, type HoldSettingsSource } from "./hold-settings.ts";
 import { createApprovalRepository, type ApprovalRepository } from "./repository.ts";
 import { startApprovalRuntime, type ApprovalRuntime, type RuntimeTimings } from "./runtime.ts";
 import { createApprovalService, type ApprovalCore, type ApprovalServiceDeps } from "./service.ts";
@@ -21,7 +28,18 @@ export interface ApprovalsModule {
   runtime: ApprovalRuntime;
   hold: ApprovalHandler;
   statusTool: GatewayTool;
+  settingsFor: HoldSettingsResolver;
+  /** Gateway stopping: attached agents get their pending answer now (their approvals stay open). */
+  drainHolds(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface ApprovalSettings {
+  defaultChannel: string | null;
+  hold: HoldSettingsSource;
+  pollMs: number;
+  claimGraceMs: number;
+  resultWindowMs: number;
 }
 
 export async function startApprovals(deps: {
@@ -30,21 +48,28 @@ export async function startApprovals(deps: {
   databaseUrl: string | null;
   audit: AuditWriter;
   upstreams: ReadonlyMap<string, UpstreamConnection>;
+  quota: QuotaStore;
+  sealer: Sealer;
   logger: Logger;
   notifications: () => ApprovalNotifications;
   /** True when reviewers are notified (Slack on): unposted messages are then asked for again. */
   hasNotifier: boolean;
   isApprover?: ApprovalServiceDeps["isApprover"];
-  settings: HoldSettings;
+  settings: ApprovalSettings;
   timings: RuntimeTimings;
+  /** Extra reaper work (e.g. re-syncing reviewer messages). */
+  sweeps?: Array<() => Promise<void>>;
 }): Promise<ApprovalsModule> {
+  const { logger, sealer, settings } = deps;
   const repo = createApprovalRepository(deps.database);
-  const bus = createApprovalBus(deps.database, deps.databaseUrl, deps.logger);
-  const service = createApprovalService({ repo, bus, audit: deps.audit, logger: deps.logger, isApprover: deps.isApprover });
-  // The instance id is known once the runtime registered; the executor needs it for claims.
-  let instanceId = "starting";
-  const executor = createApprovalExecutor({ repo, service, upstreams: deps.upstreams, get instanceId() { return instanceId; }, logger: deps.logger });
-  const taskSync = startTaskSync({ database: deps.database, repo, bus, logger: deps.logger });
+  const bus = createApprovalBus(deps.database, deps.databaseUrl, logger);
+  const service = createApprovalService({ repo, bus, audit: deps.audit, logger, isApprover: deps.isApprover, claimGraceMs: settings.claimGraceMs });
+  const instanceId = randomUUID();
+  const executor = createApprovalExecutor({ repo, service, upstreams: deps.upstreams, sealer, instanceId, logger });
+  const follower = createApprovalFollower({ repo, bus, service, executor, instanceId: () => instanceId, pollMs: settings.pollMs, logger });
+  const taskSync = startTaskSync({ database: deps.database, repo, bus, logger });
+  const sealed = await repo.sealLegacyArguments((row) => sealArguments(sealer, row.id, row.argsHash, row.args));
+  if (sealed > 0) logger.info({ approvals: sealed }, "sealed the stored arguments of approvals recorded before sealing");
   // A reviewer notification that could not be queued (queue backend down) is asked for again; job
   // ids make a repeated request harmless.
   const renotify = async () => {
@@ -53,19 +78,32 @@ export async function startApprovals(deps: {
       await deps.notifications().requestNotification(approval).catch(() => {});
     }
   };
-  const runtime = await startApprovalRuntime({ database: deps.database, repo, service, bus, executor, logger: deps.logger, timings: deps.timings, sweeps: [taskSync.sweep, renotify] });
-  instanceId = runtime.instanceId;
+  const runtime = await startApprovalRuntime({
+    database: deps.database,
+    repo,
+    service,
+    bus,
+    executor,
+    quota: deps.quota,
+    logger,
+    timings: deps.timings,
+    instanceId,
+    sweeps: [taskSync.sweep, renotify, ...(deps.sweeps ?? [])],
+  });
+  const settingsFor = createHoldSettingsResolver(settings.hold);
   const hold = createHoldHandler({
     service,
     repo,
-    bus,
-    executor,
+    follower,
     get notifications() {
       return deps.notifications();
     },
-    instanceId,
-    settings: deps.settings,
-    logger: deps.logger,
+    sealer,
+    settingsFor,
+    defaultChannel: settings.defaultChannel,
+    resultWindowMs: settings.resultWindowMs,
+    onTaskAttached: (approval) => runtime.runForTask(approval.id),
+    logger,
   });
   return {
     repo,
@@ -73,8 +111,11 @@ export async function startApprovals(deps: {
     service,
     runtime,
     hold,
-    statusTool: createApprovalStatusTool(repo),
+    settingsFor,
+    statusTool: createApprovalStatusTool({ repo, follower, settingsFor, logger }),
+    drainHolds: (timeoutMs) => follower.drain(timeoutMs),
     close: async () => {
+      await follower.drain(2_000);
       taskSync.close();
       await runtime.close();
       await bus.close();

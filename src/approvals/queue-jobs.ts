@@ -29,11 +29,11 @@ export function backoffDelay(policy: RetryPolicy, attemptsMade: number): number 
 }
 
 /**
- * One update job per visible state of the message. BullMQ custom ids must not contain ':'. The vote
- * count is part of the state: each approve vote short of the quorum changes what reviewers see.
+ * One update job per visible state of the message: the row's version grows with every change a
+ * reviewer can see (transition, vote, agent attaching or leaving). BullMQ custom ids must not contain ':'.
  */
-export function updateJobId(approval: Pick<Approval, "id" | "status" | "votes">): string {
-  return `${approval.id}-${approval.status}-${approval.votes.length}`;
+export function updateJobId(approval: Pick<Approval, "id" | "version">): string {
+  return `${approval.id}-v${approval.version}`;
 }
 
 export type PostedApproval = Approval & { slackChannel: string; slackTs: string };
@@ -45,13 +45,13 @@ export function isPosted(approval: Approval): approval is PostedApproval {
 /** Thrown by the expire job when the deadline has not passed by the database's clock yet: BullMQ retries it. */
 export class NotDueError extends Error {
   constructor(id: string) {
-    super(`approval ${id} is pending and not yet due`);
+    super(`approval ${id} is open and not yet due`);
     this.name = "NotDueError";
   }
 }
 
 export interface JobDeps {
-  service: Pick<ApprovalService, "get" | "expire" | "setSlackMessage">;
+  service: Pick<ApprovalService, "get" | "expire" | "setSlackMessage" | "markSlackShown">;
   notifier: ApprovalNotifier | null;
   requestUpdate(approval: Approval): Promise<void>;
   onExpired?: (id: string) => void;
@@ -69,6 +69,7 @@ export async function postApprovalMessage(deps: JobDeps, id: string): Promise<Ap
   }
   const { channel, ts } = await notifier.post(approval);
   await service.setSlackMessage(id, channel, ts);
+  await service.markSlackShown(id, approval.version);
   deps.onPosted?.(id);
   // A decision committed while we were posting found no message to update and was skipped; catch up.
   const current = await service.get(id);
@@ -95,6 +96,7 @@ async function rewriteUntilCurrent(deps: JobDeps, notifier: ApprovalNotifier, po
   let shown = posted;
   for (let round = 0; round < MAX_REWRITES; round++) {
     await notifier.update(shown);
+    await deps.service.markSlackShown(shown.id, shown.version);
     const current = await deps.service.get(shown.id);
     if (!current || stateOf(current) === stateOf(shown)) return;
     shown = { ...current, slackChannel: posted.slackChannel, slackTs: posted.slackTs };
@@ -109,8 +111,9 @@ export async function expireApproval(deps: JobDeps, id: string): Promise<Approva
     return "expired";
   }
   const approval = await deps.service.get(id);
-  // Still pending: the job ran a little before the deadline by the database's clock.
-  if (approval?.status === "pending") throw new NotDueError(id);
+  // Still open: the job ran a little before the deadline by the database's clock, or the deadline
+  // moved (an approval decided in its last moments keeps a grace period to be claimed).
+  if (approval?.status === "pending" || approval?.status === "approved") throw new NotDueError(id);
   return "skipped";
 }
 

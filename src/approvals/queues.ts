@@ -33,7 +33,7 @@ export const APPROVAL_QUEUE_NAMES: Readonly<Record<ApprovalQueueKind, string>> =
 
 export interface ApprovalQueueDeps {
   backend: QueueBackendConfig;
-  service: Pick<ApprovalService, "get" | "expire" | "setSlackMessage">;
+  service: Pick<ApprovalService, "get" | "expire" | "setSlackMessage" | "markSlackShown">;
   /** null when Slack is not configured: notify/update are no-ops, expiry still runs. */
   notifier: ApprovalNotifier | null;
   logger: Logger;
@@ -54,6 +54,8 @@ export interface ApprovalQueueDeps {
 export interface ApprovalQueues {
   requestNotification(approval: Approval): Promise<void>;
   requestUpdate(approval: Approval): Promise<void>;
+  /** Rewrites a message the reaper found behind its approval (its update job was lost or ran out of retries). */
+  requestResync(approval: Approval): Promise<void>;
   scheduleExpiry(approval: Approval): Promise<void>;
   close(): Promise<void>;
 }
@@ -182,6 +184,10 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
       await enqueue("notify", approval.id, approval.id);
     },
     requestUpdate,
+    requestResync: async (approval) => {
+      if (!notifier) return;
+      await enqueue("update", `${updateJobId(approval)}-resync`, approval.id);
+    },
     scheduleExpiry: async (approval) => {
       await enqueue("expire", approval.id, approval.id, { delay: Math.max(0, approval.expiresAt.getTime() - Date.now()) });
     },

@@ -1,58 +1,118 @@
 // SQL for approvals. Every transition is one conditional UPDATE … WHERE status = <expected>
-// RETURNING *: the loser of a race gets null back and changes nothing (DESIGN §6).
-import { and, asc, desc, eq, inArray, isNull, lte, sql } from "drizzle-orm";
+// RETURNING *: the loser of a race gets null back and changes nothing (DESIGN §6). Every change a
+// reviewer can see bumps `version`, which is how Slack messages catch up after an outage.
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { approvals, approvalVotes, type ApprovalRow, type Database } from "../db/index.ts";
-import type { Approval, ApprovalStatus, HoldMode, Vote } from "./types.ts";
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } from "drizzle-orm";
+import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
+import { approvals, approvalVotes, approvalWaiters, type ApprovalRow, type Database } from "../db/index.ts";
+import { OPEN_STATUSES, type Approval, type ApprovalStatus, type HoldMode, type Vote } from "./types.ts";
 
-export type NewApproval = Omit<typeof approvals.$inferInsert, "status" | "createdAt" | "updatedAt">;
+type ApprovalSet = PgUpdateSetSource<typeof approvals>;
+
+export type NewApproval = Omit<typeof approvals.$inferInsert, "status" | "createdAt" | "updatedAt" | "version">;
+
+/** The identity of a call (DESIGN §5): identical calls share one approval. */
+export interface CallIdentity {
+  grantName: string;
+  upstream: string;
+  tool: string;
+  argsHash: string;
+}
+
+export type ExecutionOutcome = { status: "succeeded" | "failed" | "outcome_unknown"; result: CallToolResult; error: string | null; durationMs: number };
+
+/** Ended without running: the quota the call reserved is given back. */
+export const UNRUN_STATUSES: readonly ApprovalStatus[] = ["denied", "expired", "cancelled", "failed"];
+
+// Qualified by hand: drizzle leaves column names bare in a single-table select, which a subquery would
+// resolve against its own table.
+const isAgentWaiting = sql<boolean>`(EXISTS (SELECT 1 FROM "approval_waiters" AS w WHERE w.approval_id = "approvals"."id" AND w.until > now())
+  OR EXISTS (SELECT 1 FROM "mcp_tasks" AS t WHERE t.approval_id = "approvals"."id" AND t.status IN ('working', 'input_required')))`;
+
+const hasOpenTask = sql`EXISTS (SELECT 1 FROM "mcp_tasks" AS t WHERE t.approval_id = "approvals"."id" AND t.status IN ('working', 'input_required'))`;
+
+const isGrantRevoked = sql`EXISTS (SELECT 1 FROM "grants" AS g WHERE g.name = "approvals"."grant_name" AND g.revoked_at IS NOT NULL)`;
 
 export function createApprovalRepository(database: Database) {
   const { db } = database;
 
-  async function withVotes(row: ApprovalRow | undefined): Promise<Approval | null> {
-    if (!row) return null;
-    const votes = await db.select().from(approvalVotes).where(eq(approvalVotes.approvalId, row.id)).orderBy(asc(approvalVotes.createdAt));
-    return toApproval(row, votes.map((v) => ({ voter: v.voter, vote: v.vote as Vote["vote"], reason: v.reason, createdAt: v.createdAt })));
+  async function hydrate(rows: Array<{ row: ApprovalRow; isWaiting: boolean }>): Promise<Approval[]> {
+    if (rows.length === 0) return [];
+    const votes = await db
+      .select()
+      .from(approvalVotes)
+      .where(inArray(approvalVotes.approvalId, rows.map((r) => r.row.id)))
+      .orderBy(asc(approvalVotes.createdAt));
+    return rows.map(({ row, isWaiting }) =>
+      toApproval(
+        row,
+        isWaiting,
+        votes.filter((v) => v.approvalId === row.id).map((v) => ({ voter: v.voter, vote: v.vote as Vote["vote"], reason: v.reason, createdAt: v.createdAt })),
+      ),
+    );
+  }
+
+  async function select(where: SQL | undefined, options: { limit?: number; newestFirst?: boolean } = {}): Promise<Approval[]> {
+    const rows = await db
+      .select({ row: approvals, isWaiting: isAgentWaiting })
+      .from(approvals)
+      .where(where)
+      .orderBy(options.newestFirst ? desc(approvals.createdAt) : asc(approvals.createdAt))
+      .limit(options.limit ?? 500);
+    return hydrate(rows);
+  }
+
+  async function one(where: SQL | undefined): Promise<Approval | null> {
+    return (await select(where, { limit: 1 }))[0] ?? null;
   }
 
   /** UPDATE approvals SET … WHERE id = $id AND status IN (from) [AND extra] RETURNING *. */
-  async function transition(
-    id: string,
-    from: ApprovalStatus[],
-    set: Partial<typeof approvals.$inferInsert>,
-    extra?: ReturnType<typeof sql>,
-  ): Promise<Approval | null> {
+  async function transition(id: string, from: readonly ApprovalStatus[], set: ApprovalSet, extra?: SQL): Promise<Approval | null> {
     const [row] = await db
       .update(approvals)
-      .set({ ...set, updatedAt: new Date() })
-      .where(and(eq(approvals.id, id), inArray(approvals.status, from), extra))
-      .returning();
-    return withVotes(row);
+      .set({ ...set, version: sql`${approvals.version} + 1`, updatedAt: new Date() })
+      .where(and(eq(approvals.id, id), inArray(approvals.status, [...from]), extra))
+      .returning({ id: approvals.id });
+    return row ? get(row.id) : null;
   }
 
+  async function touch(id: string, set: ApprovalSet = {}): Promise<void> {
+    await db
+      .update(approvals)
+      .set({ ...set, version: sql`${approvals.version} + 1`, updatedAt: new Date() })
+      .where(eq(approvals.id, id));
+  }
+
+  function get(id: string): Promise<Approval | null> {
+    return isUuid(id) ? one(eq(approvals.id, id)) : Promise.resolve(null);
+  }
+
+  const sameCall = (call: CallIdentity) =>
+    and(eq(approvals.grantName, call.grantName), eq(approvals.upstream, call.upstream), eq(approvals.tool, call.tool), eq(approvals.argsHash, call.argsHash));
+
   return {
-    async insert(values: NewApproval): Promise<Approval> {
-      const [row] = await db.insert(approvals).values({ ...values, status: "pending" }).returning();
-      return (await withVotes(row))!;
+    get,
+    /** Inserts a pending approval; null when this call already has an open one (attach to it instead). */
+    async insert(values: NewApproval): Promise<Approval | null> {
+      const rows = await db.insert(approvals).values({ ...values, status: "pending" }).onConflictDoNothing().returning({ id: approvals.id });
+      return rows[0] ? get(rows[0].id) : null;
     },
-    async get(id: string): Promise<Approval | null> {
-      if (!isUuid(id)) return null;
-      const [row] = await db.select().from(approvals).where(eq(approvals.id, id));
-      return withVotes(row);
+    /**
+     * The approval an identical call should follow: the open one, else one whose answer still stands
+     * (a denial until its deadline; a run call's result for `resultWindowMs` after it finished).
+     */
+    findForCall(call: CallIdentity, resultWindowMs: number): Promise<Approval | null> {
+      const stands = sql`(${approvals.status} IN ('pending', 'approved', 'executing')
+        OR (${approvals.status} = 'denied' AND ${approvals.expiresAt} > now())
+        OR (${approvals.status} IN ('succeeded', 'failed', 'outcome_unknown') AND ${approvals.finishedAt} > now() - make_interval(secs => ${resultWindowMs / 1000})))`;
+      return select(and(sameCall(call), stands), { limit: 1, newestFirst: true }).then((found) => found[0] ?? null);
     },
-    async list(filter: { statuses?: ApprovalStatus[]; limit?: number } = {}): Promise<Approval[]> {
-      const rows = await db
-        .select()
-        .from(approvals)
-        .where(filter.statuses?.length ? inArray(approvals.status, filter.statuses) : undefined)
-        .orderBy(desc(approvals.createdAt))
-        .limit(filter.limit ?? 100);
-      return Promise.all(rows.map((r) => withVotes(r).then((a) => a!)));
-    },
+    list: (filter: { statuses?: ApprovalStatus[]; limit?: number } = {}) =>
+      select(filter.statuses?.length ? inArray(approvals.status, filter.statuses) : undefined, { limit: filter.limit ?? 100, newestFirst: true }),
     /** Inserts the vote once per (approval, voter); false when this person already voted. */
     async addVote(id: string, voter: string, vote: Vote["vote"], reason: string | null): Promise<boolean> {
       const rows = await db.insert(approvalVotes).values({ approvalId: id, voter, vote, reason }).onConflictDoNothing().returning();
+      if (rows.length > 0) await touch(id);
       return rows.length > 0;
     },
     async countApproveVotes(id: string): Promise<number> {
@@ -62,42 +122,185 @@ export function createApprovalRepository(database: Database) {
         .where(and(eq(approvalVotes.approvalId, id), eq(approvalVotes.vote, "approve")));
       return row?.n ?? 0;
     },
-    decide: (id: string, to: "approved" | "denied", by: string, reason: string | null) =>
-      transition(id, ["pending"], { status: to, decidedBy: by, decidedAt: new Date(), decisionReason: reason }, sql`${approvals.expiresAt} > now()`),
-    expire: (id: string) => transition(id, ["pending"], { status: "expired", decidedBy: "timeout", decidedAt: new Date() }, sql`${approvals.expiresAt} <= now()`),
-    cancel: (id: string, reason: string) => transition(id, ["pending"], { status: "cancelled", decidedBy: "client", decidedAt: new Date(), decisionReason: reason }),
-    claimExecution: (id: string, instance: string, argsHash: string) =>
-      transition(id, ["approved"], { status: "executing", executorInstance: instance, executedAt: new Date() }, sql`${approvals.argsHash} = ${argsHash}`),
-    finishExecution: (id: string, outcome: { status: "succeeded" | "failed"; result: CallToolResult; error: string | null; durationMs: number }) =>
-      transition(id, ["executing"], { status: outcome.status, result: outcome.result as Record<string, unknown>, error: outcome.error, durationMs: outcome.durationMs, finishedAt: new Date() }),
+    /** An approval decided in its last moments keeps `claimGraceMs` for the agent to come back for it. */
+    decide: (id: string, to: "approved" | "denied", by: string, reason: string | null, claimGraceMs: number) =>
+      transition(
+        id,
+        ["pending"],
+        {
+          status: to,
+          decidedBy: by,
+          decidedAt: new Date(),
+          decisionReason: reason,
+          ...(to === "approved" ? { expiresAt: sql`greatest(${approvals.expiresAt}, now() + make_interval(secs => ${claimGraceMs / 1000}))` } : { argsSealed: null }),
+        },
+        sql`${approvals.expiresAt} > now()`,
+      ),
+    /** pending → expired (nobody decided), or approved → expired (no agent came back to take the result). */
+    expire: (id: string) =>
+      transition(
+        id,
+        ["pending", "approved"],
+        {
+          status: "expired",
+          argsSealed: null,
+          decidedBy: sql`CASE WHEN ${approvals.status} = 'pending' THEN 'timeout' ELSE ${approvals.decidedBy} END`,
+          decidedAt: sql`CASE WHEN ${approvals.status} = 'pending' THEN now() ELSE ${approvals.decidedAt} END`,
+          finishedAt: new Date(),
+        },
+        sql`${approvals.expiresAt} <= now()`,
+      ),
+    /** The agent no longer wants the call (or its grant was revoked): nothing will run. */
+    cancel: (id: string, reason: string, by = "client") =>
+      transition(id, ["pending", "approved"], { status: "cancelled", argsSealed: null, decidedBy: by, decidedAt: new Date(), decisionReason: reason, finishedAt: new Date() }),
+    /**
+     * approved → executing, only while the stored arguments are the ones just opened (`argsSealed`) and
+     * hash to the binding, before the deadline, for a grant that is not revoked. The sealed arguments
+     * are wiped here: a claimed call never runs again.
+     */
+    claimExecution: (id: string, claim: { instance: string; argsHash: string; argsSealed: string }) =>
+      transition(
+        id,
+        ["approved"],
+        { status: "executing", executorInstance: claim.instance, executedAt: new Date(), argsSealed: null },
+        sql`${approvals.argsHash} = ${claim.argsHash} AND ${approvals.argsSealed} = ${claim.argsSealed} AND ${approvals.expiresAt} > now()
+          AND NOT ${isGrantRevoked}`,
+      ),
+    /** The stored arguments do not match what was approved: refuse to run them. */
+    refuseExecution: (id: string, why: string) =>
+      transition(id, ["approved"], { status: "failed", argsSealed: null, error: why, finishedAt: new Date() }),
+    /**
+     * executing → outcome; also corrects an outcome_unknown that another gateway guessed for this
+     * instance's run while its heartbeat lapsed: the real outcome beats the guess.
+     */
+    finishExecution: (id: string, instance: string, outcome: ExecutionOutcome) =>
+      transition(
+        id,
+        ["executing", "outcome_unknown"],
+        { status: outcome.status, result: outcome.result as Record<string, unknown>, error: outcome.error, durationMs: outcome.durationMs, finishedAt: new Date() },
+        sql`${approvals.executorInstance} = ${instance}`,
+      ),
     markOutcomeUnknown: (id: string, why: string) => transition(id, ["executing"], { status: "outcome_unknown", error: why, finishedAt: new Date() }),
-    setHoldMode: (id: string, holdMode: HoldMode) => transition(id, ["pending", "approved", "executing"], { holdMode }),
+
+    /** An agent is waiting for this approval until `until`; `isReturn` counts it as the agent coming back. */
+    async attachWaiter(approvalId: string, waiter: { id: string; instance: string; until: Date; isReturn: boolean }): Promise<void> {
+      await db.insert(approvalWaiters).values({ id: waiter.id, approvalId, instanceId: waiter.instance, until: waiter.until });
+      await touch(approvalId, { lastSeenAt: new Date(), ...(waiter.isReturn ? { attachCount: sql`${approvals.attachCount} + 1` } : {}) });
+    },
+    async detachWaiter(approvalId: string, waiterId: string): Promise<void> {
+      const removed = await db.delete(approvalWaiters).where(eq(approvalWaiters.id, waiterId)).returning({ id: approvalWaiters.id });
+      if (removed.length > 0) await touch(approvalId, { lastSeenAt: new Date() });
+    },
+    /** The agent came back without waiting (an identical MCP task call): counts, and shows. */
+    recordReturn: (approvalId: string) => touch(approvalId, { lastSeenAt: new Date(), attachCount: sql`${approvals.attachCount} + 1` }),
+    /** Removes waiter rows of gateways that stopped (or that lapsed); returns the approvals whose agent left. */
+    async purgeWaiters(deadInstances: SQL): Promise<string[]> {
+      const removed = await db
+        .delete(approvalWaiters)
+        .where(sql`${approvalWaiters.instanceId} IN ${deadInstances} OR ${approvalWaiters.until} < now() - interval '1 minute'`)
+        .returning({ approvalId: approvalWaiters.approvalId });
+      const ids = [...new Set(removed.map((r) => r.approvalId))];
+      for (const id of ids) await touch(id, { lastSeenAt: new Date() });
+      return ids;
+    },
+
     async setSlackMessage(id: string, channel: string, ts: string): Promise<void> {
       await db.update(approvals).set({ slackChannel: channel, slackTs: ts }).where(eq(approvals.id, id));
     },
-    async overduePending(now: Date): Promise<string[]> {
-      const rows = await db.select({ id: approvals.id }).from(approvals).where(and(eq(approvals.status, "pending"), lte(approvals.expiresAt, now)));
+    /** Records which version the Slack message now shows (never moves backwards). */
+    async markSlackShown(id: string, version: number): Promise<void> {
+      await db
+        .update(approvals)
+        .set({ slackVersion: sql`greatest(coalesce(${approvals.slackVersion}, -1), ${version})` })
+        .where(eq(approvals.id, id));
+    },
+    /** Posted messages that show an older state than the row (updates lost while the queue was down). */
+    staleSlackMessages: (settledFor: string) =>
+      select(
+        and(isNotNull(approvals.slackTs), sql`coalesce(${approvals.slackVersion}, -1) < ${approvals.version}`, lte(approvals.updatedAt, sql`now() - ${settledFor}::interval`)),
+        { limit: 100 },
+      ),
+    /** Open approvals past their deadline (pending or approved and never claimed). */
+    async overdue(): Promise<string[]> {
+      const rows = await db
+        .select({ id: approvals.id })
+        .from(approvals)
+        .where(and(inArray(approvals.status, ["pending", "approved"]), lte(approvals.expiresAt, sql`now()`)));
       return rows.map((r) => r.id);
     },
     /** Pending approvals created before `olderThan` whose reviewer message was never posted. */
-    async unnotified(olderThan: Date): Promise<Approval[]> {
+    unnotified: (olderThan: Date) => select(and(eq(approvals.status, "pending"), isNull(approvals.slackTs), lte(approvals.createdAt, olderThan)), { limit: 100 }),
+    /** Approved calls with an MCP task attached: the result is stored for the task, so they run now. */
+    approvedForTasks: (id?: string) =>
+      select(
+        and(
+          id ? eq(approvals.id, id) : undefined,
+          eq(approvals.status, "approved"),
+          hasOpenTask,
+        ),
+        { limit: 100 },
+      ),
+    async executingOn(instances: SQL): Promise<string[]> {
       const rows = await db
-        .select()
+        .select({ id: approvals.id })
         .from(approvals)
-        .where(and(eq(approvals.status, "pending"), isNull(approvals.slackTs), lte(approvals.createdAt, olderThan)))
-        .limit(100);
-      return Promise.all(rows.map((r) => withVotes(r).then((a) => a!)));
+        .where(and(eq(approvals.status, "executing"), sql`${approvals.executorInstance} IN ${instances}`));
+      return rows.map((r) => r.id);
     },
-    async byStatus(statuses: ApprovalStatus[]): Promise<Approval[]> {
-      const rows = await db.select().from(approvals).where(inArray(approvals.status, statuses)).orderBy(asc(approvals.createdAt)).limit(500);
-      return Promise.all(rows.map((r) => withVotes(r).then((a) => a!)));
+    /** Open approvals whose grant was revoked (by any process): they must never run. */
+    async ofRevokedGrants(): Promise<string[]> {
+      const rows = await db
+        .select({ id: approvals.id })
+        .from(approvals)
+        .where(and(inArray(approvals.status, ["pending", "approved"]), isGrantRevoked));
+      return rows.map((r) => r.id);
+    },
+    async openForGrant(grantName: string): Promise<string[]> {
+      const rows = await db
+        .select({ id: approvals.id })
+        .from(approvals)
+        .where(and(eq(approvals.grantName, grantName), inArray(approvals.status, ["pending", "approved"])));
+      return rows.map((r) => r.id);
+    },
+    /** Approvals that ended without running and still hold reserved quota. */
+    async unsettledQuota(): Promise<string[]> {
+      const rows = await db
+        .select({ id: approvals.id })
+        .from(approvals)
+        .where(and(inArray(approvals.status, [...UNRUN_STATUSES]), isNull(approvals.quotaSettledAt), isNotNull(approvals.quota)))
+        .limit(500);
+      return rows.map((r) => r.id);
+    },
+    /** Claims the quota of an approval that ended without running, once across every process. */
+    async settleQuota(id: string): Promise<unknown[] | null> {
+      const [row] = await db
+        .update(approvals)
+        .set({ quotaSettledAt: new Date() })
+        .where(and(eq(approvals.id, id), inArray(approvals.status, [...UNRUN_STATUSES]), isNull(approvals.quotaSettledAt)))
+        .returning({ quota: approvals.quota });
+      return row?.quota ?? null;
+    },
+    /** Rows written before arguments were sealed: seal the open ones, wipe the rest. */
+    async sealLegacyArguments(seal: (row: { id: string; argsHash: string; args: Record<string, unknown> }) => string): Promise<number> {
+      const rows = await db
+        .select({ id: approvals.id, argsHash: approvals.argsHash, args: approvals.args, status: approvals.status })
+        .from(approvals)
+        .where(isNotNull(approvals.args));
+      for (const row of rows) {
+        const isOpenRow = OPEN_STATUSES.includes(row.status as ApprovalStatus);
+        await db
+          .update(approvals)
+          .set({ args: null, ...(isOpenRow && row.args ? { argsSealed: seal({ id: row.id, argsHash: row.argsHash, args: row.args }) } : {}) })
+          .where(eq(approvals.id, row.id));
+      }
+      return rows.length;
     },
   };
 }
 
 export type ApprovalRepository = ReturnType<typeof createApprovalRepository>;
 
-function toApproval(row: ApprovalRow, votes: Vote[]): Approval {
+function toApproval(row: ApprovalRow, isWaiting: boolean, votes: Vote[]): Approval {
   return {
     id: row.id,
     callId: row.callId,
@@ -107,7 +310,7 @@ function toApproval(row: ApprovalRow, votes: Vote[]): Approval {
     upstream: row.upstream,
     tool: row.tool,
     exposedTool: row.exposedTool,
-    args: row.args,
+    argsSealed: row.argsSealed,
     argsRedacted: row.argsRedacted,
     argsHash: row.argsHash,
     grantName: row.grantName,
@@ -117,7 +320,9 @@ function toApproval(row: ApprovalRow, votes: Vote[]): Approval {
     reason: row.reason,
     spec: row.spec,
     holdMode: row.holdMode as HoldMode,
-    holderInstance: row.holderInstance,
+    agent: { isWaiting, returns: row.attachCount, lastSeenAt: row.lastSeenAt },
+    version: row.version,
+    slackVersion: row.slackVersion,
     decidedBy: row.decidedBy,
     decidedAt: row.decidedAt,
     decisionReason: row.decisionReason,

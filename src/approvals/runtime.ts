@@ -1,14 +1,21 @@
-// Per-process approval runtime: a heartbeat row for this gateway instance, and a reaper that
-// expires overdue approvals (fallback for a lost BullMQ job), runs approved calls nobody is running,
-// cancels held requests of dead instances, and turns their unfinished executions into
-// outcome_unknown. Notifications make it prompt; the interval makes it sure.
+// Per-process approval runtime: a heartbeat row for this gateway instance, and a reaper that makes the
+// rules hold whoever was running when a change happened:
+// - overdue approvals expire (pending: nobody decided; approved: no agent came back for the result);
+// - approvals of revoked grants are cancelled;
+// - executions of gateways that stopped become outcome_unknown (never retried), their waiting agents
+//   are removed (they are gone; nothing is cancelled);
+// - approved calls with an MCP task attached run (the task stores the result);
+// - quota of approvals that ended without running is given back, once.
+// A gateway never reaps itself: its own rows are live while it runs, even if its heartbeat lapsed
+// during a database outage. Notifications make all of this prompt; the interval makes it sure.
 import { randomUUID } from "node:crypto";
-import { and, eq, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
-import { approvals, gatewayInstances, type Database } from "../db/index.ts";
+import { and, eq, sql } from "drizzle-orm";
+import { gatewayInstances, type Database } from "../db/index.ts";
 import type { Logger } from "../log/index.ts";
+import type { QuotaRequest, QuotaStore } from "../ratelimit/index.ts";
 import type { ApprovalBus } from "./bus.ts";
 import type { ApprovalExecutor } from "./executor.ts";
-import type { ApprovalRepository } from "./repository.ts";
+import { UNRUN_STATUSES, type ApprovalRepository } from "./repository.ts";
 import type { ApprovalCore } from "./service.ts";
 
 export interface RuntimeTimings {
@@ -22,6 +29,8 @@ export interface ApprovalRuntime {
   instanceId: string;
   /** Runs one reaper pass now (also used by tests to avoid waiting for the interval). */
   reap(): Promise<void>;
+  /** Runs an approved call now if an MCP task is attached to it (a task call attached to it just now). */
+  runForTask(approvalId: string): void;
   close(): Promise<void>;
 }
 
@@ -31,56 +40,52 @@ export async function startApprovalRuntime(deps: {
   service: ApprovalCore;
   bus: ApprovalBus;
   executor: ApprovalExecutor;
+  quota: QuotaStore;
   logger: Logger;
   timings: RuntimeTimings;
-  /** Extra work for each reaper pass (e.g. ending tasks of finished approvals). */
+  instanceId?: string;
+  /** Extra work for each reaper pass (ending tasks of finished approvals, re-posting, re-syncing messages). */
   sweeps?: Array<() => Promise<void>>;
 }): Promise<ApprovalRuntime> {
   const { db } = deps.database;
-  const instanceId = randomUUID();
+  const { repo, service, logger } = deps;
+  const instanceId = deps.instanceId ?? randomUUID();
   await db.insert(gatewayInstances).values({ id: instanceId });
 
-  const deadInstances = sql`(SELECT id FROM gateway_instances WHERE stopped_at IS NOT NULL OR heartbeat_at < now() - make_interval(secs => ${deps.timings.staleMs / 1000}))`;
+  const deadInstances = sql`(SELECT id FROM gateway_instances WHERE id <> ${instanceId} AND (stopped_at IS NOT NULL OR heartbeat_at < now() - make_interval(secs => ${deps.timings.staleMs / 1000})))`;
   let running: Promise<void> | null = null;
 
+  async function runForTask(approvalId: string): Promise<void> {
+    for (const approval of await repo.approvedForTasks(approvalId)) await deps.executor.execute(approval);
+  }
+
+  async function settleQuota(approvalId: string): Promise<void> {
+    const quota = await repo.settleQuota(approvalId);
+    if (quota && quota.length > 0) await deps.quota.release({ requests: quota as QuotaRequest[] });
+  }
+
   async function reapOnce(): Promise<void> {
-    for (const id of await deps.repo.overduePending(new Date())) await deps.service.expire(id);
-
-    const orphanedHolds = await db
-      .select({ id: approvals.id })
-      .from(approvals)
-      .where(and(eq(approvals.status, "pending"), eq(approvals.holdMode, "hold"), sql`${approvals.holderInstance} IN ${deadInstances}`));
-    for (const { id } of orphanedHolds) await deps.service.cancel(id, "the gateway holding the agent's request stopped");
-
-    const lostExecutions = await db
-      .select({ id: approvals.id })
-      .from(approvals)
-      .where(and(eq(approvals.status, "executing"), sql`${approvals.executorInstance} IN ${deadInstances}`));
-    for (const { id } of lostExecutions) {
-      const marked = await deps.repo.markOutcomeUnknown(id, "the gateway running this call stopped before it finished; it is not retried");
-      if (marked) await deps.service.announce(marked, "system");
+    for (const id of await repo.overdue()) await service.expire(id);
+    for (const id of await repo.ofRevokedGrants()) {
+      const cancelled = await repo.cancel(id, "the agent's grant was revoked", "system");
+      if (cancelled) await service.announce(cancelled, "system");
     }
-
-    // Approved calls whose client is not holding a request here (task, ticket, or a dead holder).
-    const runnable = await db
-      .select({ id: approvals.id })
-      .from(approvals)
-      .where(
-        and(
-          eq(approvals.status, "approved"),
-          or(inArray(approvals.holdMode, ["task", "ticket"]), sql`${approvals.holderInstance} IN ${deadInstances}`, lt(approvals.decidedAt, sql`now() - interval '30 seconds'`)),
-        ),
-      );
-    for (const { id } of runnable) {
-      const approval = await deps.repo.get(id);
-      if (approval) await deps.executor.execute(approval);
+    for (const id of await repo.executingOn(deadInstances)) {
+      const marked = await repo.markOutcomeUnknown(id, "the gateway running this call stopped before it finished; it is not retried");
+      if (marked) await service.announce(marked, "system");
     }
+    for (const id of await repo.purgeWaiters(deadInstances)) {
+      const approval = await repo.get(id);
+      if (approval) await deps.bus.publish({ id, status: approval.status });
+    }
+    for (const approval of await repo.approvedForTasks()) await deps.executor.execute(approval);
+    for (const id of await repo.unsettledQuota()) await settleQuota(id);
     for (const sweep of deps.sweeps ?? []) await sweep();
   }
 
   const reap = () =>
     (running ??= reapOnce()
-      .catch((error: unknown) => deps.logger.warn({ err: (error as Error).message }, "approval reaper pass failed"))
+      .catch((error: unknown) => logger.warn({ err: (error as Error).message }, "approval reaper pass failed"))
       .finally(() => {
         running = null;
       }));
@@ -96,26 +101,24 @@ export async function startApprovalRuntime(deps: {
   const reaper = setInterval(() => void reap(), deps.timings.reaperMs);
   reaper.unref();
 
-  // An approval decided anywhere: run it here if nobody holds its request.
   const unsubscribe = deps.bus.subscribe((change) => {
-    if (change.status !== "approved") return;
-    void (async () => {
-      const approval = await deps.repo.get(change.id);
-      if (approval && approval.status === "approved" && approval.holdMode !== "hold") await deps.executor.execute(approval);
-    })().catch((error: unknown) => deps.logger.warn({ err: (error as Error).message }, "could not run approved call"));
+    const work =
+      change.status === "approved" ? runForTask(change.id) : UNRUN_STATUSES.includes(change.status) ? settleQuota(change.id) : null;
+    void work?.catch((error: unknown) => logger.warn({ err: (error as Error).message, approval: change.id }, "approval follow-up failed; the reaper retries it"));
   });
 
   let closing: Promise<void> | undefined;
   return {
     instanceId,
     reap,
+    runForTask: (approvalId) => void runForTask(approvalId).catch((error: unknown) => logger.warn({ err: (error as Error).message, approval: approvalId }, "could not run the approved call for its task; the reaper retries it")),
     close: () =>
       (closing ??= (async () => {
         unsubscribe();
         clearInterval(heartbeat);
         clearInterval(reaper);
         await running;
-        await db.update(gatewayInstances).set({ stoppedAt: new Date() }).where(and(eq(gatewayInstances.id, instanceId), isNotNull(gatewayInstances.id))).catch(() => {});
+        await db.update(gatewayInstances).set({ stoppedAt: new Date() }).where(and(eq(gatewayInstances.id, instanceId))).catch(() => {});
       })()),
   };
 }

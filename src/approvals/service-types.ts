@@ -6,10 +6,12 @@ export interface ApprovalService {
   list(filter?: { statuses?: ApprovalStatus[]; limit?: number }): Promise<Approval[]>;
   /** Records a vote and decides when the quorum is reached (approve) or on the first authorised deny. */
   vote(id: string, voter: Voter, vote: "approve" | "deny", reason?: string): Promise<VoteOutcome>;
-  /** pending → expired when its deadline has passed; false when it was not pending or not due. */
+  /** pending or approved (never claimed) → expired once its deadline passed; false when not open or not due. */
   expire(id: string): Promise<boolean>;
-  /** pending → cancelled (client cancelled or disconnected). */
+  /** pending or approved → cancelled: the agent no longer wants the call (a mere disconnect is not a cancel). */
   cancel(id: string, reason: string): Promise<boolean>;
   /** Remembers where the reviewer message was posted, so later updates rewrite it. */
   setSlackMessage(id: string, channel: string, ts: string): Promise<void>;
+  /** Records the approval version the reviewer message now shows (the reaper re-syncs messages left behind). */
+  markSlackShown(id: string, version: number): Promise<void>;
 }

@@ -3,24 +3,37 @@
 import type { AuditWriter } from "../audit/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { ApprovalBus } from "./bus.ts";
-import { approvalAuditEntry } from "./audit.ts";
+import { approvalAuditEntry, followUpAuditEntry } from "./audit.ts";
 import type { ApprovalRepository, NewApproval } from "./repository.ts";
 import type { ApprovalService } from "./service-types.ts";
-import type { Approval, ApprovalSpec, ApprovalStatus, Voter, VoteOutcome } from "./types.ts";
+import type { Approval, ApprovalSpec, Voter, VoteOutcome } from "./types.ts";
 
 export interface ApprovalServiceDeps {
   repo: ApprovalRepository;
   bus: ApprovalBus;
   audit: AuditWriter;
   logger: Logger;
+  /** How long an approval decided in its last moments stays claimable (default 2 min). */
+  claimGraceMs?: number;
   /** Resolves user-group membership (Slack). Without it only user ids listed in `approvers` match. */
   isApprover?: (spec: ApprovalSpec, slackUserId: string) => Promise<boolean>;
 }
 
 export interface ApprovalCore extends ApprovalService {
-  create(values: NewApproval): Promise<Approval>;
+  /** Opens a pending approval; null when an identical call already has an open one (attach to it). */
+  create(values: NewApproval): Promise<Approval | null>;
   /** Records a transition made elsewhere (executor): audit + wake-up. */
   announce(approval: Approval, actor: string, type?: string): Promise<void>;
+  /** Audits a later call that followed this approval instead of opening one ("attached" or "replayed"). */
+  recordFollowUp(approval: Approval, call: FollowUpCall, kind: "attached" | "replayed"): Promise<void>;
+  /** Cancels every open approval of a revoked grant; returns how many. */
+  cancelForGrant(grantName: string, reason: string): Promise<number>;
+}
+
+/** The identical call that attached to (or was answered from) an approval: it has its own call id. */
+export interface FollowUpCall {
+  callId: string;
+  sessionId: string;
 }
 
 export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
@@ -45,7 +58,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
   }
 
   async function decide(approval: Approval, to: "approved" | "denied", voter: Voter, reason: string | null): Promise<VoteOutcome> {
-    const decided = await repo.decide(approval.id, to, voter.display, reason);
+    const decided = await repo.decide(approval.id, to, voter.display, reason, deps.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS);
     if (!decided) return { kind: "already_decided", approval: (await repo.get(approval.id)) ?? approval };
     await announce(decided, voter.id);
     return { kind: "decided", approval: decided };
@@ -55,9 +68,24 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
     announce,
     async create(values) {
       const approval = await repo.insert(values);
+      if (!approval) return null;
       await audit.record(approvalAuditEntry(approval, "approval.requested", `grant:${approval.grantName}`));
       await bus.publish({ id: approval.id, status: approval.status });
       return approval;
+    },
+    async recordFollowUp(approval, call, kind) {
+      await audit.record(followUpAuditEntry(approval, call, kind)).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not audit a follow-up call"));
+    },
+    async cancelForGrant(grantName, reason) {
+      let count = 0;
+      for (const id of await repo.openForGrant(grantName)) {
+        const cancelled = await repo.cancel(id, reason, "system");
+        if (cancelled) {
+          count += 1;
+          await announce(cancelled, "system");
+        }
+      }
+      return count;
     },
     get: (id) => repo.get(id),
     list: (filter) => repo.list(filter),
@@ -87,12 +115,13 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
       return expired !== null;
     },
     async cancel(id, reason) {
-      const cancelled = await repo.cancel(id, reason);
+      const cancelled = await repo.cancel(id, reason, "client");
       if (cancelled) await announce(cancelled, "client");
       return cancelled !== null;
     },
     setSlackMessage: (id, channel, ts) => repo.setSlackMessage(id, channel, ts),
+    markSlackShown: (id, version) => repo.markSlackShown(id, version),
   };
 }
 
-export const WAITING_STATUSES: readonly ApprovalStatus[] = ["pending", "approved", "executing"];
+export const DEFAULT_CLAIM_GRACE_MS = 2 * 60_000;

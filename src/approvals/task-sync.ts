@@ -1,26 +1,28 @@
 // Keeps the MCP task of a held call in step with its approval: when the approval ends (in any
 // process: Slack click, CLI, expiry, execution), the task gets the same final result the held
 // request would have returned. Prompt through the bus, sure through the reaper's sweep.
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { and, eq, inArray, notInArray } from "drizzle-orm";
+import { toStorableJson } from "../audit/index.ts";
 import { approvals, mcpTasks, type Database } from "../db/index.ts";
 import type { Logger } from "../log/index.ts";
 import { createTaskLedger, TERMINAL_TASK_STATUSES } from "../tasks/index.ts";
 import type { ApprovalBus } from "./bus.ts";
 import type { ApprovalRepository } from "./repository.ts";
-import { finalResult } from "./results.ts";
-import { TERMINAL_STATUSES, type Approval } from "./types.ts";
+import { agentFacingActor, agentFacingText, finalResult } from "./results.ts";
+import { isUnclaimedExpiry, TERMINAL_STATUSES, type Approval } from "./types.ts";
 
 export function startTaskSync(deps: { database: Database; repo: ApprovalRepository; bus: ApprovalBus; logger: Logger }) {
   const ledger = createTaskLedger(deps.database);
 
   async function completeFor(approval: Approval): Promise<void> {
-    const task = await ledger.findTaskByApproval(approval.id);
-    if (!task) return;
-    if (TERMINAL_STATUSES.includes(approval.status)) {
-      const result = finalResult(approval);
-      await ledger.completeTask(task.taskId, approval.status === "succeeded" ? "completed" : "failed", result, describe(approval));
-    } else {
-      await ledger.setStatusMessage(task.taskId, describe(approval));
+    for (const task of await ledger.findTasksByApproval(approval.id)) {
+      if (TERMINAL_STATUSES.includes(approval.status)) {
+        const result = toStorableJson(finalResult(approval)) as CallToolResult;
+        await ledger.completeTask(task.taskId, approval.status === "succeeded" ? "completed" : "failed", result, describe(approval));
+      } else {
+        await ledger.setStatusMessage(task.taskId, describe(approval));
+      }
     }
   }
 
@@ -28,7 +30,7 @@ export function startTaskSync(deps: { database: Database; repo: ApprovalReposito
     void deps.repo
       .get(change.id)
       .then(async (approval) => {
-        if (approval?.holdMode === "task") await completeFor(approval);
+        if (approval) await completeFor(approval);
       })
       .catch((error: unknown) => deps.logger.warn({ err: (error as Error).message, approval: change.id }, "could not update the approval's task"));
   });
@@ -58,19 +60,19 @@ function describe(approval: Approval): string {
       return `awaiting approval${approval.spec.channel ? ` in ${approval.spec.channel}` : ""} (${votes}/${approval.spec.minApprovals})`;
     }
     case "approved":
-      return `approved by ${approval.decidedBy ?? "a reviewer"}; starting`;
+      return `approved by ${agentFacingActor(approval.decidedBy)}; starting`;
     case "executing":
-      return `approved by ${approval.decidedBy ?? "a reviewer"}; running`;
+      return `approved by ${agentFacingActor(approval.decidedBy)}; running`;
     case "succeeded":
-      return `approved by ${approval.decidedBy ?? "a reviewer"}; ran in ${approval.durationMs ?? "?"} ms`;
+      return `approved by ${agentFacingActor(approval.decidedBy)}; ran in ${approval.durationMs ?? "?"} ms`;
     case "failed":
-      return `approved by ${approval.decidedBy ?? "a reviewer"}; the upstream call failed`;
+      return `approved by ${agentFacingActor(approval.decidedBy)}; the upstream call failed`;
     case "denied":
-      return `denied by ${approval.decidedBy ?? "a reviewer"}${approval.decisionReason ? `: ${approval.decisionReason}` : ""}`;
+      return `denied by ${agentFacingActor(approval.decidedBy)}${approval.decisionReason ? `: ${agentFacingText(approval.decisionReason)}` : ""}`;
     case "expired":
-      return "expired without a decision";
+      return isUnclaimedExpiry(approval) ? "approved, but expired before it ran" : "expired without a decision";
     case "cancelled":
-      return `cancelled${approval.decisionReason ? `: ${approval.decisionReason}` : ""}`;
+      return `cancelled${approval.decisionReason ? `: ${agentFacingText(approval.decisionReason)}` : ""}`;
     case "outcome_unknown":
       return "outcome unknown: the gateway stopped while the call ran";
   }

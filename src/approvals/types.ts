@@ -15,8 +15,21 @@ export type ApprovalStatus =
 
 export const TERMINAL_STATUSES: readonly ApprovalStatus[] = ["denied", "expired", "cancelled", "succeeded", "failed", "outcome_unknown"];
 
-/** How the agent's client waits: a held request, an MCP task, or a ticket it polls. */
+/** Open: an identical call attaches to it instead of asking people again. */
+export const OPEN_STATUSES: readonly ApprovalStatus[] = ["pending", "approved", "executing"];
+
+/** How the first call waited: a held request, an MCP task, or a pending answer at once (ticket). */
 export type HoldMode = "hold" | "task" | "ticket";
+
+/** Whether an agent is there to take the result (DESIGN §5: nothing runs without one). */
+export interface AgentPresence {
+  /** A held request or status call is waiting now, or an open MCP task will store the result. */
+  isWaiting: boolean;
+  /** How many times the agent came back (identical calls, status calls) after the first call. */
+  returns: number;
+  /** Last time an agent attached or left. */
+  lastSeenAt: Date | null;
+}
 
 export type ApprovalSpec = ApprovalSpecColumn;
 
@@ -29,7 +42,8 @@ export interface Approval {
   upstream: string;
   tool: string;
   exposedTool: string;
-  args: Record<string, unknown>;
+  /** The exact arguments, sealed (AES-256-GCM); null once the call was claimed or the approval ended. */
+  argsSealed: string | null;
   argsRedacted: unknown;
   argsHash: string;
   grantName: string;
@@ -39,8 +53,10 @@ export interface Approval {
   reason: string | null;
   spec: ApprovalSpec;
   holdMode: HoldMode;
-  /** Gateway instance holding the client's request (hold mode). */
-  holderInstance: string | null;
+  agent: AgentPresence;
+  /** Bumped by every change a reviewer can see; the Slack message shows `slackVersion`. */
+  version: number;
+  slackVersion: number | null;
   decidedBy: string | null;
   decidedAt: Date | null;
   decisionReason: string | null;
@@ -90,4 +106,13 @@ export interface ApprovalNotifier {
 
 export function isTerminal(status: ApprovalStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
+}
+
+export function isOpen(status: ApprovalStatus): boolean {
+  return OPEN_STATUSES.includes(status);
+}
+
+/** Approved, but no agent came back to take the result before the deadline: it ended without running. */
+export function isUnclaimedExpiry(approval: Pick<Approval, "status" | "decidedBy">): boolean {
+  return approval.status === "expired" && approval.decidedBy !== null && approval.decidedBy !== "timeout";
 }

@@ -1,4 +1,4 @@
-export { canonicalJson, sha256Hex, toStorableJson } from "./canonical.ts";
+export { canonicalJson, sha256Hex, toStorableJson, toStorableText } from "./canonical.ts";
 export { chainHash, GENESIS_HASH, type ChainedFields } from "./chain.ts";
 export type { AuditEntry, AuditEventInput, ToolCallInput } from "./entry.ts";
 export { csvCell, formatAuditEvents, formatToolCalls, OUTPUT_FORMATS, type OutputFormat } from "./format.ts";

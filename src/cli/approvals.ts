@@ -21,7 +21,7 @@ export function registerApprovalCommands(program: Command): void {
       await withControl(options.config, async ({ service }) => {
         const statuses = options.all ? undefined : (options.status.split(",") as ApprovalStatus[]);
         const rows = await service.list({ statuses, limit: 200 });
-        if (options.json) return print(JSON.stringify(rows.map(({ args: _args, ...rest }) => rest), null, 2));
+        if (options.json) return print(JSON.stringify(rows.map(({ argsSealed: _sealed, ...rest }) => rest), null, 2));
         if (rows.length === 0) return print(`No approvals${statuses ? ` with status ${statuses.join(", ")}` : ""}.`);
         for (const a of rows) {
           const votes = `${a.votes.filter((v) => v.vote === "approve").length}/${a.spec.minApprovals}`;

@@ -1,5 +1,8 @@
 import type { Command } from "commander";
+import { createApprovalControl } from "../approvals/module.ts";
+import { createAuditWriter } from "../audit/index.ts";
 import { createGrantStore } from "../grants/index.ts";
+import { silentLogger } from "../log/index.ts";
 import { print, withStorage } from "./context.ts";
 
 export function registerGrantCommands(program: Command): void {
@@ -40,21 +43,30 @@ export function registerGrantCommands(program: Command): void {
     });
   grants
     .command("revoke")
-    .description("Revoke a grant: its token gets HTTP 401 from then on")
+    .description("Revoke a grant: its token gets HTTP 401 from then on, and its held calls are cancelled")
     .argument("[name]", "grant name")
     .option("-n, --name <name>", "grant name")
     .option("-c, --config <file>", "gatehouse config file")
     .action(async (positional: string | undefined, options: { name?: string; config?: string }) => {
       const name = positional ?? options.name;
       if (!name) throw new Error("grants revoke needs a grant name");
-      await withStorage(options.config, async ({ database }) => {
-        const isRevoked = await createGrantStore(database).revoke(name);
+      await withStorage(options.config, async (storage) => {
+        const isRevoked = await createGrantStore(storage.database).revoke(name);
         if (!isRevoked) {
           process.stderr.write(`gatehouse: no active grant named "${name}"\n`);
           process.exitCode = 1;
           return;
         }
-        print(`Revoked grant "${name}".`);
+        // Running gateways also cancel them on their next reaper pass and never run them (the claim checks the grant).
+        const audit = createAuditWriter({ database: storage.database });
+        const control = createApprovalControl({ database: storage.database, databaseUrl: storage.isPglite ? null : storage.url, audit, logger: silentLogger() });
+        try {
+          const cancelled = await control.service.cancelForGrant(name, "the agent's grant was revoked");
+          print(`Revoked grant "${name}".${cancelled > 0 ? ` Cancelled its ${cancelled} held call${cancelled === 1 ? "" : "s"}.` : ""}`);
+        } finally {
+          await control.close();
+          await audit.close();
+        }
       });
     });
 }

@@ -5,7 +5,7 @@ import { PROJECT_ROOT } from "../config/index.ts";
 import { GatewayError } from "../errors.ts";
 import { createLogger } from "../log/index.ts";
 import { startGateway, type GatewayInstance } from "../main.ts";
-import { createDownstreamServer } from "../proxy/index.ts";
+import { createDownstreamServer, type SessionEnd } from "../proxy/index.ts";
 import { loadCliContext, print } from "./context.ts";
 
 export function registerServeCommands(program: Command): void {
@@ -38,18 +38,29 @@ export function registerServeCommands(program: Command): void {
         throw new GatewayError("unauthorized", `No active grant named "${grantName}" (see \`gatehouse grants list\`).`);
       }
       const sessionId = `stdio-${process.pid}`;
-      const server = createDownstreamServer(instance.gateway, () => ({ grant, sessionId }), instance.tasksFor(grant));
+      // Closing stdin is the client ending the session: calls it still waits for are cancelled. A
+      // signal stops the gateway: held calls get their pending answer and stay open.
+      let endReason: SessionEnd | null = null;
+      const server = createDownstreamServer(instance.gateway, { grant, sessionId: () => sessionId, endReason: () => endReason }, { tasks: instance.tasksFor(grant), logger });
       const transport = new StdioServerTransport();
       transport.onclose = () => void instance.close();
-      process.stdin.on("end", () => void server.close());
+      process.stdin.on("end", () => {
+        endReason ??= "ended";
+        void server.close();
+      });
       await server.connect(transport);
-      await untilSignal(instance);
+      await untilSignal(instance, () => {
+        endReason ??= "stopping";
+      });
     });
 }
 
-async function untilSignal(instance: GatewayInstance): Promise<void> {
+async function untilSignal(instance: GatewayInstance, onSignal?: () => void): Promise<void> {
   await new Promise<void>((done) => {
-    const stop = () => void instance.close().then(done);
+    const stop = () => {
+      onSignal?.();
+      void instance.close().then(done);
+    };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });

@@ -16,6 +16,7 @@ export const EnvSchema = z.object({
   GATEHOUSE_DB_SCHEMA: optional,
   GATEHOUSE_ADMIN_TOKEN: optional,
   GATEHOUSE_DEMO_TOKEN: optional,
+  GATEHOUSE_ENCRYPTION_KEY: optional,
   LOG_LEVEL: optional,
   SLACK_BOT_TOKEN: optional,
   SLACK_SIGNING_SECRET: optional,

@@ -51,6 +51,9 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
 /** zod reports a bad record key as "Invalid key in record"; the nested issue says what is wrong with it. */
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_key") return `invalid name: ${issue.issues.map((i) => i.message).join("; ")}`;
+  if (issue.code === "unrecognized_keys" && issue.keys.includes("maxHoldSeconds")) {
+    return `${issue.message} (maxHoldSeconds was replaced by maxWaitSeconds: how long a request is held before the agent gets the pending answer, default 45)`;
+  }
   return issue.message;
 }
 

@@ -31,6 +31,22 @@ export const HttpUpstreamSchema = z
 
 export const UpstreamSchema = z.union([StdioUpstreamSchema, HttpUpstreamSchema]);
 
+const waitFields = {
+  maxWaitSeconds: z.number().positive().max(24 * 3600).describe("A held request gets the pending answer after this long; keep it below the client's request timeout"),
+  heartbeatSeconds: z.number().positive().describe("Progress heartbeats while a request is held"),
+  pendingText: z.string().min(1).max(4000).describe("Text of the pending answer: {tool} {id} {where} {channel} {deadline} {status_tool}"),
+};
+
+const HoldOverrideSchema = z
+  .object({ maxWaitSeconds: waitFields.maxWaitSeconds.optional(), heartbeatSeconds: waitFields.heartbeatSeconds.optional(), pendingText: waitFields.pendingText.optional() })
+  .strict();
+
+const holdSettings = {
+  maxWaitSeconds: waitFields.maxWaitSeconds.default(45),
+  heartbeatSeconds: waitFields.heartbeatSeconds.default(10),
+  pendingText: waitFields.pendingText.optional(),
+};
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -72,14 +88,30 @@ export const ConfigSchema = z
     approvals: z
       .object({
         channel: z.string().optional().describe("Slack channel id for approval messages when a policy names none"),
-        maxHoldSeconds: z.number().int().positive().default(300).describe("A held request longer than this is answered with a ticket"),
-        heartbeatSeconds: z.number().positive().default(15),
+        ...holdSettings,
+        clients: z
+          .record(z.string().min(1), HoldOverrideSchema)
+          .default({})
+          .describe("Hold settings per client name (clientInfo.name, case-insensitive glob); the first match applies"),
+        grants: z.record(z.string().min(1), HoldOverrideSchema).default({}).describe("Hold settings per grant name; they win over client settings"),
+        claimGraceSeconds: z.number().positive().default(120).describe("An approval decided in its last moments stays claimable at least this long"),
+        resultWindowSeconds: z.number().nonnegative().default(600).describe("An identical call this soon after a held call ran gets its stored result"),
         pollMs: z.number().int().positive().default(1_000).describe("Fallback poll of approval rows when no notification arrives"),
         reaperSeconds: z.number().positive().default(5),
         instanceStaleSeconds: z.number().positive().default(30).describe("A gateway whose heartbeat is older is considered dead"),
       })
       .strict()
-      .default({ maxHoldSeconds: 300, heartbeatSeconds: 15, pollMs: 1_000, reaperSeconds: 5, instanceStaleSeconds: 30 }),
+      .default({
+        maxWaitSeconds: 45,
+        heartbeatSeconds: 10,
+        clients: {},
+        grants: {},
+        claimGraceSeconds: 120,
+        resultWindowSeconds: 600,
+        pollMs: 1_000,
+        reaperSeconds: 5,
+        instanceStaleSeconds: 30,
+      }),
     limits: z
       .object({ maxBodyBytes: z.number().int().positive().default(1_048_576) })
       .strict()

@@ -4,6 +4,7 @@ export { migrateDatabase, MIGRATIONS_FOLDER } from "./migrate.ts";
 export {
   approvals,
   approvalVotes,
+  approvalWaiters,
   auditEvents,
   gatewayInstances,
   grants,

@@ -56,8 +56,8 @@ export function createApprovalsRouter(service: ApprovalService): Router {
   return router;
 }
 
-/** What the API shows: everything but the raw arguments (only their redacted form). */
+/** What the API shows: everything but the sealed arguments (only their redacted form). */
 export function publicView(approval: Awaited<ReturnType<ApprovalService["get"]>> & object) {
-  const { args: _args, ...rest } = approval;
+  const { argsSealed: _sealed, ...rest } = approval;
   return rest;
 }

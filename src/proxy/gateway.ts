@@ -22,10 +22,15 @@ import type { UpstreamConnection } from "./upstream.ts";
 export interface CallerContext {
   grant: Grant;
   sessionId: string;
+  /** What the client said it is (`clientInfo`); hold settings can depend on it. */
+  client?: { name: string; version: string } | null;
 }
 
 export interface CallExtra {
+  /** Aborted when the agent cancels the call: it no longer wants it. */
   signal?: AbortSignal;
+  /** Aborted when nobody can receive the answer any more (connection dropped, client gave up): not a cancel. */
+  detached?: AbortSignal;
   onprogress?: (progress: Progress) => void;
   /** Present when the client asked for an MCP task: answers the held call with a task at once. */
   createTask?: (approval: Approval) => Promise<CreateTaskResult>;
@@ -34,10 +39,10 @@ export interface CallExtra {
 /** A tool the gateway itself provides (e.g. gatehouse_approval_status), listed for every grant. */
 export interface GatewayTool {
   definition: Tool;
-  call(context: CallerContext, args: Record<string, unknown>): Promise<CallToolResult>;
+  call(context: CallerContext, args: Record<string, unknown>, extra: CallExtra): Promise<CallToolResult>;
 }
 
-/** Decides what to do with a call the policy sends to review (issue #3 plugs the approval flow in here). */
+/** Decides what to do with a call the policy sends to review (the approval flow implements it). */
 export type ApprovalHandler = (call: PendingCall, extra: CallExtra) => Promise<CallToolResult | CreateTaskResult>;
 
 /** A tool result, or a task standing for one (task-augmented calls that are held). */
@@ -51,6 +56,8 @@ export interface PendingCall {
   exposedName: string;
   /** Gives back the quota reserved for this call (denied, expired, cancelled, failed). Idempotent. */
   releaseQuota(): Promise<void>;
+  /** What was reserved, so whichever process ends the approval can give it back. */
+  reservation: Reservation;
   args: Record<string, unknown>;
   decision: Extract<Decision, { kind: "require_approval" }>;
   argsHash: string;
@@ -109,7 +116,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     extra: CallExtra = {},
   ): Promise<CallOutcome> {
     const own = ownTools.get(name);
-    if (own) return own.call(context, args);
+    if (own) return own.call(context, args, extra);
     const started = performance.now();
     const callId = randomUUID();
     const route = deps.naming.resolve(name);
@@ -161,7 +168,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         isReleased = true;
         await releaseQuota(reserved.reservation);
       };
-      const pending: PendingCall = { callId, context, upstream, tool: route.tool, exposedName: name, releaseQuota: releaseOnce, args, decision, argsHash: hash, argsRedacted: redacted };
+      const pending: PendingCall = { callId, context, upstream, tool: route.tool, exposedName: name, releaseQuota: releaseOnce, reservation: reserved.reservation, args, decision, argsHash: hash, argsRedacted: redacted };
       return finish(await deps.approvals(pending, extra), "held");
     }
 

@@ -2,7 +2,7 @@
 // the JSON for chat.postMessage / chat.update / views.open goes out. Every piece of free text passes through
 // redactText again, because a message in a channel is the widest audience any argument ever reaches.
 import type { types as SlackTypes } from "@slack/bolt";
-import type { Approval, ApprovalStatus } from "../approvals/types.ts";
+import { isUnclaimedExpiry, type Approval, type ApprovalStatus } from "../approvals/types.ts";
 import { redactText } from "../audit/index.ts";
 import { actor, breakFences, clip, clipEscaped, code, codeBlock, escapeMrkdwn, formatDuration, mrkdwn, plain, slackDate } from "./mrkdwn.ts";
 
@@ -34,7 +34,7 @@ const ARGS_SCAN_LIMIT = 20_000;
 export function pendingMessage(approval: Approval, now: Date): SlackMessage {
   const blocks: KnownBlock[] = [
     header(`Approval needed: ${approval.tool}`),
-    factsSection(approval, [`*Time left*\n${timeLeft(approval.expiresAt, now)}`]),
+    factsSection(approval, [`*Time left*\n${timeLeft(approval.expiresAt, now)}`, `*Agent*\n${agentPresence(approval)}`]),
     ...reasonContext(approval),
     argumentsSection(approval.argsRedacted),
     context(votesLine(approval)),
@@ -64,6 +64,9 @@ export function resolvedMessage(approval: Approval, now: Date): SlackMessage {
   ];
   const outcome = outcomeText(approval);
   if (outcome) blocks.push(section(outcome));
+  if (approval.status === "approved") {
+    blocks.push(context(`${agentPresence(approval)} · it runs when the agent is there to take the result, or expires at ${slackDate(approval.expiresAt)} without running`));
+  }
   if (approval.votes.length > 0) blocks.push(context(votesLine(approval)));
   blocks.push(context(idLine(approval)));
   return { text: `${HEADLINES[approval.status]}: ${plain(approval.tool)} on ${plain(approval.upstream)} for agent ${plain(approval.grantName)}`, blocks };
@@ -108,7 +111,7 @@ const HEADLINES: Record<ApprovalStatus, string> = {
   failed: "❌ Approved, but failed",
   outcome_unknown: "⚠️ Approved, outcome unknown",
   denied: "⛔ Denied",
-  expired: "⌛ Expired",
+  expired: "⌛ Expired, nothing ran",
   cancelled: "🚫 Cancelled",
 };
 
@@ -120,7 +123,9 @@ function decisionText(approval: Approval): string {
     case "denied":
       return `*Denied* by ${by} at ${at}${reason}`;
     case "expired":
-      return `*Expired* at ${slackDate(approval.expiresAt)}, nobody decided. The agent was told the call was denied.`;
+      return isUnclaimedExpiry(approval)
+        ? `*Approved* by ${by} at ${at}, but the agent never came back; nothing ran. Expired at ${slackDate(approval.expiresAt)}.`
+        : `*Expired* at ${slackDate(approval.expiresAt)}, nobody decided. Nothing ran.`;
     case "cancelled":
       return `*Cancelled* by the agent's client at ${at}. Nothing was executed.${reason}`;
     default:
@@ -197,6 +202,14 @@ function votesLine(approval: Approval): string {
   const tally = `Approvals: ${approvals} of ${approval.spec.minApprovals} needed`;
   const who = approval.votes.map((v) => `${actor(v.voter)} ${v.vote === "approve" ? "approved" : "denied"}`);
   return who.length > 0 ? `${tally} · ${who.join(", ")}` : `${tally} · no votes yet`;
+}
+
+/** Whether an agent is there to take the result: an approved call runs only then (DESIGN §5). */
+export function agentPresence(approval: Approval): string {
+  const returns = approval.agent.returns === 0 ? "" : ` · came back ${approval.agent.returns} ${approval.agent.returns === 1 ? "time" : "times"}`;
+  if (approval.agent.isWaiting) return `agent waiting${returns}`;
+  const seen = approval.agent.lastSeenAt ? ` (last seen ${slackDate(approval.agent.lastSeenAt)})` : "";
+  return `agent not connected${seen}${returns}`;
 }
 
 function timeLeft(expiresAt: Date, now: Date): string {

@@ -9,8 +9,8 @@ import { isLive, isOpen, toGatewayTask, type GatewayTask, type TerminalTaskStatu
 export interface TaskLedger {
   /** Records which approval a task waits for. False when the task is unknown, expired or already final. */
   linkTaskToApproval(taskId: string, approvalId: string): Promise<boolean>;
-  /** The live task created for this approval, if any. */
-  findTaskByApproval(approvalId: string): Promise<GatewayTask | null>;
+  /** The live tasks waiting for this approval (an identical task call attaches a task of its own). */
+  findTasksByApproval(approvalId: string): Promise<GatewayTask[]>;
   /**
    * Ends an open task with the result tasks/result will return. False when it was already final
    * (e.g. the client cancelled it first) or is gone: the first ending wins.
@@ -32,14 +32,13 @@ export function createTaskLedger(database: Database): TaskLedger {
       return rows.length > 0;
     },
 
-    async findTaskByApproval(approvalId) {
-      const [row] = await db
+    async findTasksByApproval(approvalId) {
+      const rows = await db
         .select()
         .from(mcpTasks)
         .where(and(eq(mcpTasks.approvalId, approvalId), isLive))
-        .orderBy(desc(mcpTasks.createdAt))
-        .limit(1);
-      return row ? toGatewayTask(row) : null;
+        .orderBy(desc(mcpTasks.createdAt));
+      return rows.map(toGatewayTask);
     },
 
     async completeTask(taskId, status, result, statusMessage) {

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { CreateTaskOptions, TaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
 import { ErrorCode, type Request, type RequestId, type Result, type Task } from "@modelcontextprotocol/sdk/types.js";
 import { and, desc, eq, sql } from "drizzle-orm";
+import { toStorableJson } from "../audit/index.ts";
 import type { Database } from "../db/index.ts";
 import { mcpTasks, type McpTaskRow } from "../db/index.ts";
 import { TaskProtocolError, taskNotFound } from "./errors.ts";
@@ -105,7 +106,7 @@ export function createPostgresTaskStore(database: Database, scope: { grantName: 
     },
 
     async storeTaskResult(taskId, status, result) {
-      await updateOpenTask(taskId, { status, result }, `store a ${status} result for`);
+      await updateOpenTask(taskId, { status, result: toStorableJson(result) as Result }, `store a ${status} result for`);
     },
 
     async getTaskResult(taskId) {

@@ -4,7 +4,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Approval, ApprovalStatus } from "../../src/approvals/index.ts";
 import { textOf, type TestGateway } from "./gateway.ts";
 
-export const FAST_APPROVALS = { pollMs: 100, reaperSeconds: 0.2, instanceStaleSeconds: 2, heartbeatSeconds: 0.5, maxHoldSeconds: 120 };
+export const FAST_APPROVALS = { pollMs: 100, reaperSeconds: 0.2, instanceStaleSeconds: 2, heartbeatSeconds: 0.5, maxWaitSeconds: 120 };
 
 /** Resolves with the next approval that reaches `status` on this gateway's bus (any process's change arrives here too). */
 export function nextApproval(gw: TestGateway, status: ApprovalStatus = "pending", id?: string): Promise<Approval> {

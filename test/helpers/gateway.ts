@@ -18,6 +18,8 @@ export const DEMO_UPSTREAM = {
   env: { SMARTLEAD_BANNER: "1" },
 };
 
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString("base64");
+
 export interface TestGateway {
   instance: GatewayInstance;
   url: string;
@@ -66,6 +68,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     DATABASE_URL: options.databaseUrl ?? process.env.DATABASE_URL,
     REDIS_URL: process.env.REDIS_URL,
     GATEHOUSE_ADMIN_TOKEN: "admin-token-for-tests",
+    // Gateways sharing one database (replica tests) must share the sealing key.
+    GATEHOUSE_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     ...options.env,
   });
   const instance = await startGateway({ config, env, logger: silentLogger(), isEphemeral: !options.dir });

@@ -1,3 +1,4 @@
+export { approvalWaiters } from "./approval-waiters.ts";
 export { approvalVotes, type ApprovalVoteRow } from "./approval-votes.ts";
 export { approvals, type ApprovalRow, type ApprovalSpecColumn } from "./approvals.ts";
 export { auditEvents, type AuditEventRow } from "./audit-events.ts";

@@ -1,0 +1,198 @@
+// An agent attached to an approval: a held request, an identical retry or a status call waiting for
+// the decision (DESIGN §5). While attached it is shown as "agent waiting", and only an attached agent
+// makes an approved call run: it claims the execution and takes the result. It stops waiting at
+// `maxWait` (pending answer), when the agent cancels (the approval is cancelled), when the connection
+// is gone (it only detaches), or when the gateway stops. Database errors while waiting are retried:
+// a blip never fails a hold.
+import { randomUUID } from "node:crypto";
+import type { CallToolResult, Progress } from "@modelcontextprotocol/sdk/types.js";
+import { toStorableText } from "../audit/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { ApprovalBus } from "./bus.ts";
+import type { ApprovalExecutor } from "./executor.ts";
+import type { HoldSettings } from "./hold-settings.ts";
+import type { ApprovalRepository } from "./repository.ts";
+import { finalResult, pendingAnswer, waitingMessage } from "./results.ts";
+import type { ApprovalCore } from "./service.ts";
+import { isTerminal, type Approval } from "./types.ts";
+
+export interface FollowOptions {
+  settings: HoldSettings;
+  /** Aborted when the agent cancels this request (notifications/cancelled, session ended). */
+  signal?: AbortSignal;
+  /** Aborted when nobody can receive the answer any more (connection dropped, client timed out). */
+  detached?: AbortSignal;
+  onprogress?: (progress: Progress) => void;
+  /** The agent came back (identical call, status call) rather than making the first call. */
+  isReturn: boolean;
+  /** What an explicit cancel means: the agent no longer wants the call, or only stops asking (status calls). */
+  onCancel: "cancel_approval" | "stop_waiting";
+}
+
+export interface ApprovalFollower {
+  follow(approval: Approval, options: FollowOptions): Promise<CallToolResult>;
+  /** Gateway stopping: every attached agent gets its pending answer now. Resolves when all have answered (or after `timeoutMs`). */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+const MAX_READ_BACKOFF_MS = 2_000;
+/** A waiter row outlives its request by this much, so "agent waiting" survives a slow answer. */
+const WAITER_ROW_SLACK_MS = 15_000;
+
+export function createApprovalFollower(deps: {
+  repo: ApprovalRepository;
+  bus: ApprovalBus;
+  service: ApprovalCore;
+  executor: ApprovalExecutor;
+  instanceId: () => string;
+  pollMs: number;
+  logger: Logger;
+}): ApprovalFollower {
+  const { repo, logger } = deps;
+  const stopping = new AbortController();
+  const active = new Set<Promise<unknown>>();
+
+  async function bestEffort(what: string, approvalId: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      logger.warn({ approval: approvalId, err: (error as Error).message }, `could not ${what}; carrying on`);
+    }
+  }
+
+  async function follow(first: Approval, options: FollowOptions): Promise<CallToolResult> {
+    const { settings } = options;
+    const waiterId = randomUUID();
+    const deadline = Date.now() + settings.maxWaitMs;
+    const wakeup = createWakeup(deps.bus, first.id, [options.signal, options.detached, stopping.signal]);
+    let current = first;
+    let beats = 0;
+    let readFailures = 0;
+    let isRunnableHere = true;
+    const heartbeat = () => options.onprogress?.({ progress: ++beats, message: waitingMessage(current, new Date()) });
+
+    await bestEffort("record the waiting agent", first.id, async () => {
+      await repo.attachWaiter(first.id, { id: waiterId, instance: deps.instanceId(), until: new Date(deadline + WAITER_ROW_SLACK_MS), isReturn: options.isReturn });
+      await deps.bus.publish({ id: first.id, status: first.status });
+    });
+    heartbeat();
+    let nextBeat = Date.now() + settings.heartbeatMs;
+    try {
+      for (;;) {
+        if (isTerminal(current.status)) return finalResult(current);
+        if (current.status === "approved" && isRunnableHere) {
+          try {
+            const ran = await deps.executor.execute(current, { onprogress: options.onprogress });
+            if (ran) {
+              current = ran;
+              continue;
+            }
+            isRunnableHere = false; // claimed by another waiter, or not runnable on this gateway: wait for the outcome
+          } catch (error) {
+            readFailures += 1;
+            logger.warn({ approval: current.id, err: (error as Error).message }, "could not start the approved call yet; retrying");
+          }
+        }
+        if (stopping.signal.aborted) return pendingAnswer(current, settings.pendingText, "Gatehouse is restarting; nothing was lost.");
+        if (options.detached?.aborted) return pendingAnswer(current, settings.pendingText);
+        if (options.signal?.aborted) {
+          if (options.onCancel === "stop_waiting") return pendingAnswer(current, settings.pendingText);
+          return await cancelApproval(current, options.signal.reason, settings);
+        }
+        const now = Date.now();
+        if (now >= deadline) return pendingAnswer(current, settings.pendingText);
+        if (now >= nextBeat) {
+          heartbeat();
+          nextBeat = now + settings.heartbeatMs;
+        }
+        const backoff = Math.min(MAX_READ_BACKOFF_MS, deps.pollMs * 2 ** readFailures);
+        await wakeup.wait(Math.max(1, Math.min(backoff, nextBeat - now, deadline - now)));
+        try {
+          current = (await repo.get(current.id)) ?? current;
+          if (current.status === "approved" && readFailures > 0) isRunnableHere = true;
+          readFailures = 0;
+        } catch (error) {
+          if (readFailures === 0) logger.warn({ approval: current.id, err: (error as Error).message }, "cannot read the approval (database unreachable?); still waiting");
+          readFailures += 1;
+        }
+      }
+    } finally {
+      wakeup.close();
+      await bestEffort("record that the agent left", first.id, async () => {
+        await repo.detachWaiter(first.id, waiterId);
+        await deps.bus.publish({ id: first.id, status: current.status });
+      });
+    }
+  }
+
+  async function cancelApproval(current: Approval, reason: unknown, settings: HoldSettings): Promise<CallToolResult> {
+    const why = `the agent's client cancelled the call${describeReason(reason)}`;
+    try {
+      if (await deps.service.cancel(current.id, why)) return finalResult((await repo.get(current.id)) ?? current);
+      const now = await repo.get(current.id);
+      if (now && isTerminal(now.status)) return finalResult(now);
+      return pendingAnswer(now ?? current, settings.pendingText);
+    } catch (error) {
+      // The approval stays open; by the attach rule it runs only if an agent comes back for it.
+      logger.error({ approval: current.id, err: (error as Error).message }, "could not record the agent's cancel; the approval stays open and runs only if an agent comes back for it");
+      return pendingAnswer(current, settings.pendingText);
+    }
+  }
+
+  return {
+    follow(approval, options) {
+      const following = follow(approval, options);
+      active.add(following);
+      void following.finally(() => active.delete(following)).catch(() => {});
+      return following;
+    },
+    async drain(timeoutMs) {
+      stopping.abort();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...active]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+    },
+  };
+}
+
+function describeReason(reason: unknown): string {
+  if (typeof reason !== "string" || reason.trim() === "") return "";
+  return ` (${toStorableText(reason.trim()).slice(0, 200)})`;
+}
+
+/** Resolves a wait early when the approval changes or any of the signals aborts. */
+function createWakeup(bus: ApprovalBus, id: string, signals: Array<AbortSignal | undefined>) {
+  let wake: (() => void) | null = null;
+  // A change between two waits must not be lost: the next wait then returns at once.
+  let isPoked = false;
+  const poke = () => {
+    if (wake) wake();
+    else isPoked = true;
+  };
+  const unsubscribe = bus.subscribe((change) => {
+    if (change.id === id) poke();
+  });
+  const live = signals.filter((s): s is AbortSignal => s !== undefined);
+  for (const signal of live) signal.addEventListener("abort", poke);
+  return {
+    wait(ms: number): Promise<void> {
+      if (isPoked || live.some((s) => s.aborted)) {
+        isPoked = false;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          wake = null;
+          resolve();
+        }
+        wake = done;
+      });
+    },
+    close() {
+      unsubscribe();
+      for (const signal of live) signal.removeEventListener("abort", poke);
+    },
+  };
+}

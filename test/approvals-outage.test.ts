@@ -1,0 +1,109 @@
+// The database goes away for a few seconds while a call is held (DESIGN §10): the held request keeps
+// waiting (heartbeats go on, reads are retried), the gateway does not reap its own live instance when
+// its heartbeat row lapsed, new calls are refused with a clear answer that carries no SQL, and once the
+// database is back the approved call runs exactly once.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import { openEmbeddedDatabase, type EmbeddedDatabase } from "../src/db/index.ts";
+import { decide, nextApproval } from "./helpers/approvals.ts";
+import { dropSchema, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
+import { waitUntil } from "./helpers/process.ts";
+import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.ts";
+import { startCountingUpstream, type CountingUpstream } from "./helpers/upstream.ts";
+
+const RECONNECT = "smartlead_reconnect_failed_email_accounts";
+const POLICY = { version: "1", default: "deny", tools: { "smartlead_get_*": {}, [RECONNECT]: { action: "require_approval" } } };
+// The 3 s outage outlasts instanceStaleSeconds: this gateway's own heartbeat row goes stale meanwhile.
+const APPROVALS = { pollMs: 100, reaperSeconds: 0.2, instanceStaleSeconds: 1, heartbeatSeconds: 0.2, maxWaitSeconds: 60 };
+const SQL_WORDS = /select|insert|update |relation|syntax|Failed query|ECONNRESET|ECONNREFUSED|connect/i;
+
+describe(`a database outage while a call is held (${storageLabel()})`, () => {
+  let embedded: EmbeddedDatabase | null = null;
+  let proxy: TcpProxy;
+  let upstream: CountingUpstream;
+  let gw: TestGateway;
+  const schema = process.env.DATABASE_URL ? `gh_outage_${randomBytes(4).toString("hex")}` : "public";
+
+  before(async () => {
+    // Embedded runs put the proxy in front of a PGlite socket of their own; others in front of PostgreSQL.
+    embedded = process.env.DATABASE_URL ? null : await openEmbeddedDatabase(null);
+    const target = new URL(process.env.DATABASE_URL ?? embedded!.url);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(target);
+    viaProxy.hostname = "127.0.0.1";
+    viaProxy.port = String(proxy.port);
+    upstream = await startCountingUpstream();
+    gw = await startTestGateway({
+      upstreams: { smartlead: upstream.config },
+      policies: { smartlead: POLICY },
+      extraConfig: { approvals: APPROVALS },
+      databaseUrl: viaProxy.toString(),
+      schema,
+    });
+  });
+  after(async () => {
+    await gw?.close();
+    await proxy?.close();
+    await upstream?.close();
+    await embedded?.close();
+    if (process.env.DATABASE_URL) await dropSchema(schema);
+  });
+
+  it("keeps the held request waiting through a 3 s outage, refuses new calls without SQL text, then runs the approved call once", async () => {
+    const client = await gw.connect(await gw.createToken("outage-agent"));
+    const before = upstream.runs(RECONNECT);
+    const beats: number[] = [];
+    let onBeat: (() => void) | null = null;
+    const created = nextApproval(gw);
+    const call = client.request({ method: "tools/call", params: { name: RECONNECT, arguments: { email_account_ids: [502] } } }, CallToolResultSchema, {
+      onprogress: (p) => {
+        beats.push(p.progress);
+        onBeat?.();
+      },
+      resetTimeoutOnProgress: true,
+    });
+    const approval = await created;
+    await waitUntil(() => gw.instance.approvals.repo.get(approval.id), (a) => a?.agent.isWaiting === true);
+
+    proxy.cut();
+    // Within the grant cache's few seconds the token is still known: the calls reach the gateway.
+    const held = await client.callTool({ name: RECONNECT, arguments: { email_account_ids: [503] } });
+    assert.equal(held.isError, true);
+    assert.match(textOf(held), /cannot record the approval request right now \(its database is unavailable\)\. Nothing was run/);
+    assert.doesNotMatch(textOf(held), SQL_WORDS);
+    const allowed = await client.callTool({ name: "smartlead_get_campaign", arguments: { campaign_id: 1001 } });
+    assert.equal(allowed.isError, true, "an allowed call cannot be audited, so it is refused");
+    assert.match(textOf(allowed), /audit log is unavailable/);
+    assert.doesNotMatch(textOf(allowed), SQL_WORDS);
+    // 15 heartbeats at 0.2 s: about 3 s without a database, the request still held.
+    const beatsAtCut = beats.length;
+    await new Promise<void>((resolve) => {
+      onBeat = () => beats.length >= beatsAtCut + 15 && resolve();
+    });
+    onBeat = null;
+
+    // The grant token cannot be checked either: a clear 503, no SQL (the SDK client throws it).
+    const refused = await client.callTool({ name: "smartlead_get_campaign", arguments: { campaign_id: 1001 } }).then(
+      (result) => textOf(result),
+      (error: unknown) => String(error),
+    );
+    assert.match(refused, /database is unavailable/);
+    assert.doesNotMatch(refused, SQL_WORDS);
+
+    proxy.restore();
+    // A reaper pass right after the outage sees this gateway's heartbeat row stale: it must not reap itself.
+    await waitUntil(() => gw.instance.approvals.repo.get(approval.id).catch(() => null), (a) => a !== null, 20_000);
+    await gw.instance.approvals.runtime.reap();
+    const during = await gw.instance.approvals.repo.get(approval.id);
+    assert.equal(during?.status, "pending", "the held call was neither cancelled nor failed");
+    assert.equal(during?.agent.isWaiting, true, "its agent is still attached");
+
+    assert.equal((await decide(gw, approval.id, "approve")).status, 200);
+    const result = await call;
+    assert.equal(result.isError, undefined, textOf(result));
+    assert.equal(upstream.runs(RECONNECT), before + 1, "ran exactly once");
+    for (let i = 1; i < beats.length; i++) assert.ok(beats[i]! > beats[i - 1]!, "heartbeats kept increasing through the outage");
+  });
+});
