@@ -126,4 +126,35 @@ describe(`gateway killed and restarted (${storageLabel()})`, () => {
     await client.close();
     await second.stop();
   });
+
+  it("leaves the approval of a held request cut by kill -9 open: the agent's retry on the restarted gateway attaches and runs it once", async () => {
+    const first = await start();
+    const agent = await connect(first);
+    let onId!: (id: string) => void;
+    const known = new Promise<string>((resolve) => (onId = resolve));
+    const held = agent
+      .request({ method: "tools/call", params: { name: RECONNECT, arguments: { email_account_ids: [504] } } }, CallToolResultSchema, {
+        timeout: 3_000,
+        resetTimeoutOnProgress: true,
+        onprogress: (p) => {
+          const id = /approval ([0-9a-f-]{36})/.exec(p.message ?? "")?.[1];
+          if (id) onId(id);
+        },
+      })
+      .catch((error: unknown) => error);
+    const approvalId = await known;
+    await first.kill();
+    assert.ok((await held) instanceof Error);
+
+    const second = await start();
+    assert.equal((await api(second, `/${approvalId}`)).status, "pending", "a dead connection is not a cancel");
+    assert.equal((await api(second, `/${approvalId}/approve`, { actor: "after-restart" })).approval?.status, "approved");
+    const again = await connect(second);
+    const result = await again.callTool({ name: RECONNECT, arguments: { email_account_ids: [504] } });
+    assert.equal(result.isError, undefined, textOf(result));
+    assert.equal(result._meta?.["gatehouse/approval_id"], approvalId, "the retry attached to the approval made before the crash");
+    assert.equal(await reconnectCount(again, 504), 1, "ran once");
+    await again.close();
+    await second.stop();
+  });
 });
