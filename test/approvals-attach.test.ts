@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { CallToolResultSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolResultSchema, CreateTaskResultSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Approval } from "../src/approvals/index.ts";
 import { listToolCalls } from "../src/audit/index.ts";
 import { decide, nextApproval } from "./helpers/approvals.ts";
@@ -231,5 +231,59 @@ describe(`held calls follow their call identity (${storageLabel()})`, () => {
     assert.equal((await status(1003))._meta?.["gatehouse/decision"], "require_approval");
     const limited = await status(1004);
     assert.equal(limited._meta?.["gatehouse/decision"], "rate_limited", textOf(limited));
+  });
+
+  it("attaches an identical call that asks for a task: one approval, one run, the result for the task and the held request", async () => {
+    const patient = await connect("patient-sdk");
+    const before = runs();
+    const created = nextApproval(gw);
+    const held = reconnect(patient, [503, 504]);
+    const approval = await created;
+    const tasker = await connect();
+    const { task } = await tasker.request(
+      { method: "tools/call", params: { name: RECONNECT, arguments: { email_account_ids: [503, 504] }, task: { ttl: 600_000 } } },
+      CreateTaskResultSchema,
+    );
+    assert.equal((await approvalsFor([503, 504])).length, 1);
+    await decide(gw, approval.id, "approve");
+    const fromHold = await held;
+    const done = await waitUntil(() => tasker.experimental.tasks.getTask(task.taskId), (t) => t.status !== "working");
+    assert.equal(done.status, "completed", done.statusMessage);
+    const fromTask = await tasker.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+    assert.equal(textOf(fromTask), textOf(fromHold));
+    assert.equal(runs(), before + 1, "ran once for both");
+  });
+
+  it("opens one approval for identical calls that arrive together", async () => {
+    const clients = await Promise.all([1, 2, 3, 4, 5].map(() => connect()));
+    const answers = await Promise.all(clients.map((c) => reconnect(c, [501, 504])));
+    assert.equal(new Set(answers.map(approvalOf)).size, 1);
+    assert.equal((await approvalsFor([501, 504])).length, 1);
+  });
+
+  it("keeps the approval open when a gatehouse_approval_status call is cancelled: the agent only stopped asking", async () => {
+    const client = await connect("patient-sdk");
+    const id = approvalOf(await reconnect(await connect(), [502, 505]));
+    const controller = new AbortController();
+    const status = client
+      .request({ method: "tools/call", params: { name: "gatehouse_approval_status", arguments: { id } } }, CallToolResultSchema, { signal: controller.signal })
+      .catch(() => null);
+    await waitUntil(() => current(id), (a) => a.agent.isWaiting);
+    controller.abort("stop asking");
+    await status;
+    const after = await agentLeft(id);
+    assert.equal(after.status, "pending");
+  });
+
+  it("hands every waiting agent the pending answer when the gateway stops; the approval stays open", async () => {
+    const client = await connect("patient-sdk");
+    const created = nextApproval(gw);
+    const call = reconnect(client, [503, 505]);
+    const approval = await created;
+    await waitUntil(() => current(approval.id), (a) => a.agent.isWaiting);
+    await gw.instance.close();
+    const answer = await call;
+    assert.equal(answer._meta?.["gatehouse/approval_status"], "pending");
+    assert.match(textOf(answer), new RegExp(`^Gatehouse is restarting; nothing was lost\\. ${RECONNECT} has NOT run`));
   });
 });

@@ -148,6 +148,8 @@ describe(`gateway killed and restarted (${storageLabel()})`, () => {
 
     const second = await start();
     assert.equal((await api(second, `/${approvalId}`)).status, "pending", "a dead connection is not a cancel");
+    // The dead gateway's waiting agent is forgotten by the restarted one's reaper.
+    await waitUntil(() => api(second, `/${approvalId}`) as Promise<{ agent?: { isWaiting: boolean } }>, (a) => a.agent?.isWaiting === false);
     assert.equal((await api(second, `/${approvalId}/approve`, { actor: "after-restart" })).approval?.status, "approved");
     const again = await connect(second);
     const result = await again.callTool({ name: RECONNECT, arguments: { email_account_ids: [504] } });

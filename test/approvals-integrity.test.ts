@@ -7,6 +7,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { listAuditEvents, listToolCalls } from "../src/audit/index.ts";
 import { decide } from "./helpers/approvals.ts";
 import { startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
+import { waitUntil } from "./helpers/process.ts";
 import { startCountingUpstream, type CountingUpstream } from "./helpers/upstream.ts";
 
 const UPDATE = "smartlead_update_email_account";
@@ -18,6 +19,7 @@ const POLICY = {
     "smartlead_get_*": {},
     [UPDATE]: { action: "require_approval", approval: { wait: "ticket" } },
     [RECONNECT]: { action: "require_approval", approval: { wait: "ticket" } },
+    smartlead_update_email_account_tag: { action: "require_approval", approval: { wait: "ticket", timeout: "1s" } },
   },
 };
 const APPROVALS = { pollMs: 100, reaperSeconds: 0.2, instanceStaleSeconds: 2, heartbeatSeconds: 0.2, maxWaitSeconds: 5 };
@@ -97,6 +99,7 @@ describe(`held-call integrity (${storageLabel()})`, () => {
     assert.ok(id, "the approval was recorded");
     const { rows } = await listToolCalls(gw.instance.database, { tool: UPDATE, limit: 50 });
     assert.ok(rows.some((r) => r.status === "pending_approval"), "the held call has its audit row");
+    assert.deepEqual((await row(id)).args_redacted, { email_account_id: 505, name: "Ops\uFFFDTeam \uFFFD done" }, "the redacted form shows U+FFFD");
     await decide(gw, id, "approve");
     const result = await client.callTool({ name: UPDATE, arguments: { email_account_id: 505, name } });
     assert.equal(result.isError, undefined, textOf(result));
@@ -117,5 +120,15 @@ describe(`held-call integrity (${storageLabel()})`, () => {
       assert.equal(ended?.decisionReason, "the agent's grant was revoked");
     }
     assert.equal(upstream.runs(RECONNECT), before);
+  });
+
+  it("keeps an approval decided at its deadline claimable for the grace period", async () => {
+    const { client, id } = await ask("smartlead_update_email_account_tag", { email_account_id: 502, tag: "late" });
+    const original = (await gw.instance.approvals.repo.get(id))!.expiresAt;
+    await decide(gw, id, "approve");
+    await waitUntil(async () => Date.now(), (now) => now > original.getTime() + 200);
+    const result = await client.callTool({ name: "smartlead_update_email_account_tag", arguments: { email_account_id: 502, tag: "late" } });
+    assert.equal(result.isError, undefined, textOf(result));
+    assert.equal(upstream.server.state.emailAccounts.get(502)?.tag, "late");
   });
 });
