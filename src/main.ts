@@ -19,6 +19,7 @@ import { createSlackApp, createSlackClient, createSlackDirectory } from "./slack
 import { createPostgresTaskStore } from "./tasks/index.ts";
 import { createRedisQuotaStore, createSqlQuotaStore, type QuotaStore } from "./ratelimit/index.ts";
 import { connectRedis } from "./redis/index.ts";
+import { createReviewerStore, type ReviewerStore } from "./reviewers/index.ts";
 
 export interface StartOptions {
   config: GatehouseConfig;
@@ -45,6 +46,8 @@ export interface GatewayInstance {
   url: string | null;
   gateway: Gateway;
   grants: GrantStore;
+  /** Reviewer credentials (people who decide over the API / CLI). */
+  reviewers: ReviewerStore;
   database: Database;
   /** Connection string of the database (the embedded socket in embedded mode). */
   databaseUrl: string;
@@ -121,6 +124,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     const audit: AuditWriter = createAuditWriter({ database });
     closers.push(audit.close);
     const grants = createGrantStore(database);
+    const reviewers = createReviewerStore(database);
     for (const grant of config.grants) {
       if (grant.token) await grants.upsertWithToken(grant.name, grant.token, { owner: grant.owner, labels: grant.labels });
     }
@@ -237,6 +241,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         gateway,
         approvals: approvals.service,
         grants,
+        reviewers,
         database,
         policies,
         upstreams,
@@ -261,7 +266,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       const address = server.address() as AddressInfo;
       url = `http://${formatHost(address.address)}:${address.port}`;
     }
-    return { config, url, gateway, grants, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, quota, demoToken, adminToken, events, close };
+    return { config, url, gateway, grants, reviewers, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, quota, demoToken, adminToken, events, close };
   } catch (error) {
     await close();
     throw error;

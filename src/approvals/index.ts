@@ -7,4 +7,17 @@ export { startApprovalRuntime, type ApprovalRuntime, type RuntimeTimings } from 
 export { createApprovalService, type ApprovalCore } from "./service.ts";
 export type { ApprovalService } from "./service-types.ts";
 export { createApprovalStatusTool } from "./status-tool.ts";
-export { isTerminal, type Approval, type ApprovalNotifier, type ApprovalSpec, type ApprovalStatus, type HoldMode, type Vote, type Voter, type VoteOutcome } from "./types.ts";
+export {
+  isTerminal,
+  type Approval,
+  type ApprovalNotifier,
+  type ApprovalSpec,
+  type ApprovalStatus,
+  type Ballot,
+  type HoldMode,
+  type SlackMessageRef,
+  type Vote,
+  type Voter,
+  type VoteOutcome,
+} from "./types.ts";
+export { ADMIN_VOTER, parseVoterId, plainText, renderVoter, reviewerVoter, slackVoter, type VoterAudience } from "./voters.ts";

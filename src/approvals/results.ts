@@ -4,6 +4,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { META_PREFIX } from "../proxy/results.ts";
 import type { Approval } from "./types.ts";
+import { plainText, renderVoter } from "./voters.ts";
 
 export const STATUS_TOOL_NAME = "gatehouse_approval_status";
 
@@ -30,7 +31,7 @@ export function finalResult(approval: Approval): CallToolResult {
       return { ...stored, _meta: { ...(stored._meta ?? {}), ...meta(approval) } } as CallToolResult;
     }
     case "denied":
-      return errorResult(approval, `Denied by ${approval.decidedBy ?? "a reviewer"}${approval.decisionReason ? `: ${approval.decisionReason}` : "."}`);
+      return errorResult(approval, `Denied by ${renderVoter(approval.decidedBy, "agent")}${approval.decisionReason ? `: ${plainText(approval.decisionReason)}` : "."}`);
     case "expired":
       return errorResult(approval, `Not approved in time: the approval request expired after ${approval.spec.timeout} without a decision. The call was not executed.`);
     case "cancelled":

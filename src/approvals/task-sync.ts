@@ -9,6 +9,7 @@ import type { ApprovalBus } from "./bus.ts";
 import type { ApprovalRepository } from "./repository.ts";
 import { finalResult } from "./results.ts";
 import { TERMINAL_STATUSES, type Approval } from "./types.ts";
+import { plainText, renderVoter } from "./voters.ts";
 
 export function startTaskSync(deps: { database: Database; repo: ApprovalRepository; bus: ApprovalBus; logger: Logger }) {
   const ledger = createTaskLedger(deps.database);
@@ -52,21 +53,22 @@ export function startTaskSync(deps: { database: Database; repo: ApprovalReposito
 }
 
 function describe(approval: Approval): string {
+  const by = renderVoter(approval.decidedBy, "agent");
   switch (approval.status) {
     case "pending": {
       const votes = approval.votes.filter((v) => v.vote === "approve").length;
       return `awaiting approval${approval.spec.channel ? ` in ${approval.spec.channel}` : ""} (${votes}/${approval.spec.minApprovals})`;
     }
     case "approved":
-      return `approved by ${approval.decidedBy ?? "a reviewer"}; starting`;
+      return `approved by ${by}; starting`;
     case "executing":
-      return `approved by ${approval.decidedBy ?? "a reviewer"}; running`;
+      return `approved by ${by}; running`;
     case "succeeded":
-      return `approved by ${approval.decidedBy ?? "a reviewer"}; ran in ${approval.durationMs ?? "?"} ms`;
+      return `approved by ${by}; ran in ${approval.durationMs ?? "?"} ms`;
     case "failed":
-      return `approved by ${approval.decidedBy ?? "a reviewer"}; the upstream call failed`;
+      return `approved by ${by}; the upstream call failed`;
     case "denied":
-      return `denied by ${approval.decidedBy ?? "a reviewer"}${approval.decisionReason ? `: ${approval.decisionReason}` : ""}`;
+      return `denied by ${by}${approval.decisionReason ? `: ${plainText(approval.decisionReason)}` : ""}`;
     case "expired":
       return "expired without a decision";
     case "cancelled":

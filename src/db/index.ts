@@ -9,6 +9,7 @@ export {
   grants,
   mcpTasks,
   rateCounters,
+  reviewers,
   slackRequests,
   toolCalls,
   type ApprovalRow,
@@ -17,5 +18,6 @@ export {
   type AuditEventRow,
   type GrantRow,
   type McpTaskRow,
+  type ReviewerRow,
   type ToolCallRow,
 } from "./schema/index.ts";
