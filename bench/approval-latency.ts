@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import express from "express";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { nextApproval } from "../test/helpers/approvals.ts";
+import { nextApproval, postedMessage } from "../test/helpers/approvals.ts";
 import { startTestGateway, storageLabel, type TestGateway } from "../test/helpers/gateway.ts";
 import { buttonClickPayload, postInteraction, startSlackApiStandIn } from "../test/helpers/slack-api.ts";
 
@@ -35,16 +35,18 @@ async function startRecordingUpstream(): Promise<{ url: string; close(): Promise
   return { url: `http://127.0.0.1:${port}/mcp`, close: () => new Promise((resolve) => listener.close(() => resolve())) };
 }
 
-async function measure(label: string, holder: TestGateway, decideOn: (id: string) => Promise<unknown>, token: string): Promise<void> {
+/** `prepare` runs before the clock starts (a Slack click needs the approval's posted message); the decision it returns is timed. */
+async function measure(label: string, holder: TestGateway, prepare: (id: string) => Promise<() => Promise<unknown>>, token: string): Promise<void> {
   const client = await holder.connect(token);
   const samples: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const created = nextApproval(holder);
     const call = client.callTool({ name: "act", arguments: {} });
     const approval = await created;
+    const decide = await prepare(approval.id);
     const reached = new Promise<number>((resolve) => (onUpstreamCall = () => resolve(performance.now())));
     const sent = performance.now();
-    await decideOn(approval.id);
+    await decide();
     samples.push((await reached) - sent);
     await call;
   }
@@ -66,11 +68,15 @@ async function main(): Promise<void> {
     env: { SLACK_BOT_TOKEN: "xoxb-bench", SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.url },
   });
   const token = await gw.createToken(`bench-${randomBytes(3).toString("hex")}`);
-  const viaApi = (target: TestGateway) => (id: string) =>
+  const viaApi = (target: TestGateway) => async (id: string) => () =>
     fetch(`${target.url}/api/approvals/${id}/approve`, { method: "POST", headers: { authorization: "Bearer admin-token-for-tests", "content-type": "application/json" }, body: "{}" });
   try {
     await measure("admin API, same gateway", gw, viaApi(gw), token);
-    await measure("signed Slack click, same gateway", gw, (id) => postInteraction(gw.url, buttonClickPayload("gatehouse_approve", id, { userId: "U0BENCH" }), { secret: SECRET }), token);
+    const viaSlack = async (id: string) => {
+      const message = await postedMessage(gw, slack, id);
+      return () => postInteraction(gw.url, buttonClickPayload("gatehouse_approve", id, { userId: "U0BENCH", message }), { secret: SECRET });
+    };
+    await measure("signed Slack click, same gateway", gw, viaSlack, token);
     if (process.env.DATABASE_URL) {
       const other = await startTestGateway({
         upstreams: { bench: { url: upstream.url } },

@@ -20,6 +20,7 @@ import { createPostgresTaskStore } from "./tasks/index.ts";
 import { createRedisQuotaStore, createSqlQuotaStore, type QuotaStore } from "./ratelimit/index.ts";
 import { connectRedis } from "./redis/index.ts";
 import { createSealer, loadSealingKey } from "./secrets/index.ts";
+import { createReviewerStore, type ReviewerStore } from "./reviewers/index.ts";
 
 export interface StartOptions {
   config: GatehouseConfig;
@@ -46,6 +47,8 @@ export interface GatewayInstance {
   url: string | null;
   gateway: Gateway;
   grants: GrantStore;
+  /** Reviewer credentials (people who decide over the API / CLI). */
+  reviewers: ReviewerStore;
   database: Database;
   /** Connection string of the database (the embedded socket in embedded mode). */
   databaseUrl: string;
@@ -122,6 +125,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     const audit: AuditWriter = createAuditWriter({ database });
     closers.push(audit.close);
     const grants = createGrantStore(database);
+    const reviewers = createReviewerStore(database);
     for (const grant of config.grants) {
       if (grant.token) await grants.upsertWithToken(grant.name, grant.token, { owner: grant.owner, labels: grant.labels });
     }
@@ -266,6 +270,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         gateway,
         approvals: approvals.service,
         grants,
+        reviewers,
         database,
         policies,
         upstreams,
@@ -293,7 +298,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       url = `http://${formatHost(address.address)}:${address.port}`;
     }
     closers.push(drainHolds);
-    return { config, url, gateway, grants, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, quota, demoToken, adminToken, events, close };
+    return { config, url, gateway, grants, reviewers, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, quota, demoToken, adminToken, events, close };
   } catch (error) {
     await close();
     throw error;

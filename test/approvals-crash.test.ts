@@ -74,9 +74,9 @@ describe(`gateway killed and restarted (${storageLabel()})`, () => {
     await first.kill();
 
     const second = await start();
-    const decided = await api(second, `/${approvalId}/approve`, { actor: "after-restart" });
+    const decided = await api(second, `/${approvalId}/approve`, {});
     assert.equal(decided.approval?.status, "approved");
-    assert.equal((await api(second, `/${ticketId}/approve`, { actor: "after-restart" })).approval?.status, "approved");
+    assert.equal((await api(second, `/${ticketId}/approve`, {})).approval?.status, "approved");
     const again = await connect(second);
     const followed = await waitUntil(
       () => again.callTool({ name: "gatehouse_approval_status", arguments: { id: ticketId } }),
@@ -107,7 +107,7 @@ describe(`gateway killed and restarted (${storageLabel()})`, () => {
           const id = /approval ([0-9a-f-]{36})/.exec(p.message ?? "")?.[1];
           if (id && !approvalId) {
             approvalId = id;
-            void api(first, `/${id}/approve`, { actor: "reviewer" });
+            void api(first, `/${id}/approve`, {});
           }
           // The demo upstream reports "reconnecting…" as soon as the approved call starts running.
           if (/reconnecting/.test(p.message ?? "")) onRunning();
@@ -150,7 +150,7 @@ describe(`gateway killed and restarted (${storageLabel()})`, () => {
     assert.equal((await api(second, `/${approvalId}`)).status, "pending", "a dead connection is not a cancel");
     // The dead gateway's waiting agent is forgotten by the restarted one's reaper.
     await waitUntil(() => api(second, `/${approvalId}`) as Promise<{ agent?: { isWaiting: boolean } }>, (a) => a.agent?.isWaiting === false);
-    assert.equal((await api(second, `/${approvalId}/approve`, { actor: "after-restart" })).approval?.status, "approved");
+    assert.equal((await api(second, `/${approvalId}/approve`, {})).approval?.status, "approved");
     const again = await connect(second);
     const result = await again.callTool({ name: RECONNECT, arguments: { email_account_ids: [504] } });
     assert.equal(result.isError, undefined, textOf(result));

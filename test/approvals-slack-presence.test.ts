@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { nextApproval } from "./helpers/approvals.ts";
+import { nextApproval, postedMessage } from "./helpers/approvals.ts";
 import { startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 import { buttonClickPayload, postInteraction, startSlackApiStandIn, type SlackApiCall, type SlackApiStandIn } from "./helpers/slack-api.ts";
 import { startCountingUpstream, type CountingUpstream } from "./helpers/upstream.ts";
@@ -95,7 +95,8 @@ describe(`the agent behind a held call, as reviewers see it in Slack (${storageL
     const id = first._meta?.["gatehouse/approval_id"] as string;
     await slack.waitFor("chat.postMessage", (c) => blocksText(c).includes(id));
     const expired = nextApproval(gw, "expired", id);
-    assert.equal((await postInteraction(gw.url, buttonClickPayload("gatehouse_approve", id, { userId: "U0ALICE" }), { secret: SECRET })).status, 200);
+    const message = await postedMessage(gw, slack, id);
+    assert.equal((await postInteraction(gw.url, buttonClickPayload("gatehouse_approve", id, { userId: "U0ALICE", message }), { secret: SECRET })).status, 200);
     await expired;
     const update = await slack.waitFor("chat.update", about(id, /the agent never came back; nothing ran/));
     assert.doesNotMatch(blocksText(update), /gatehouse_approve/, "no buttons once it ended");
@@ -108,7 +109,7 @@ describe(`the agent behind a held call, as reviewers see it in Slack (${storageL
     const id = answer._meta?.["gatehouse/approval_id"] as string;
     await slack.waitFor("chat.update", about(id, /agent not connected/));
     // Decided behind the notifications' back, as when the queue was down while a gateway decided it.
-    await gw.instance.approvals.repo.decide(id, "denied", "ops", "decided while the queue was down", 0);
+    await gw.instance.approvals.repo.decide(id, "denied", "admin", "decided while the queue was down", 0);
     const resynced = await slack.waitFor("chat.update", about(id, /Denied/), 30_000);
     assert.doesNotMatch(blocksText(resynced), /gatehouse_approve/);
     assert.match(textOf(await reconnect(client, [503])), /decided while the queue was down/);

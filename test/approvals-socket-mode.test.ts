@@ -3,7 +3,7 @@
 // apps.connections.open and delivering button clicks as `interactive` envelopes the app must ack.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { nextApproval, FAST_APPROVALS, reconnectCount } from "./helpers/approvals.ts";
+import { nextApproval, FAST_APPROVALS, postedMessage, reconnectCount } from "./helpers/approvals.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 import { buttonClickPayload, formEncodePayload, startSlackApiStandIn, type SlackApiCall, type SlackApiStandIn } from "./helpers/slack-api.ts";
 
@@ -24,7 +24,7 @@ describe(`held calls decided in Slack over Socket Mode (${storageLabel()})`, () 
   let slack: SlackApiStandIn;
   let gw: TestGateway;
   let token: string;
-  const click = (action: string, id: string, userId: string) => slack.deliverInteractive(buttonClickPayload(action, id, { userId }));
+  const click = async (action: string, id: string, userId: string) => slack.deliverInteractive(buttonClickPayload(action, id, { userId, message: await postedMessage(gw, slack, id) }));
 
   /** Holds a reconnect call for `accountId` and resolves once its approval message is in Slack. */
   async function holdReconnect(accountId: number) {
@@ -64,7 +64,7 @@ describe(`held calls decided in Slack over Socket Mode (${storageLabel()})`, () 
     assert.equal(opened[0]!.token, APP_TOKEN);
     assert.equal(slack.socketConnections(), 1);
 
-    const body = formEncodePayload(buttonClickPayload("gatehouse_approve", "6f1c1c1e-3b7a-4d8e-9a55-0c2b8f1e2d3a", { userId: "U0ALICE" }));
+    const body = formEncodePayload(buttonClickPayload("gatehouse_approve", "6f1c1c1e-3b7a-4d8e-9a55-0c2b8f1e2d3a", { userId: "U0ALICE", message: { channel: "C0APPROVALS", ts: "1700000000.000001" } }));
     const response = await fetch(`${gw.url}/slack/events`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
     assert.equal(response.status, 404);
   });
@@ -76,7 +76,7 @@ describe(`held calls decided in Slack over Socket Mode (${storageLabel()})`, () 
     assert.equal(result.isError, undefined, textOf(result));
     const finished = await gw.instance.approvals.repo.get(approval.id);
     assert.equal(finished?.status, "succeeded");
-    assert.equal(finished?.decidedBy, "<@U0ALICE>");
+    assert.equal(finished?.decidedBy, "slack:U0ALICE");
     assert.equal(await reconnectCount(client, 502), before + 1, "executed exactly once");
     const updated = await slack.waitFor("chat.update", (c) => blocksText(c).includes(approval.id) && /Approved and run/.test(blocksText(c)));
     assert.match(blocksText(updated), /U0ALICE/);
@@ -94,7 +94,7 @@ describe(`held calls decided in Slack over Socket Mode (${storageLabel()})`, () 
     await click("gatehouse_deny", approval.id, "U0ALICE");
     const result = await call;
     assert.equal(result.isError, true);
-    assert.match(textOf(result), /^Denied by Slack user U0ALICE\. The call was not executed\.$/);
+    assert.equal(textOf(result), "Denied by Slack user U0ALICE. The call was not executed.");
     assert.equal(await reconnectCount(client, 503), before, "a denied call never runs");
   });
 

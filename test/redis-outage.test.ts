@@ -61,7 +61,7 @@ describe("Redis outage in scale-out mode", { skip }, () => {
     const created = nextApproval(gw);
     const held = client.callTool({ name: "smartlead_reconnect_failed_email_accounts", arguments: { email_account_ids: [502] } });
     const approval = await created;
-    assert.equal((await decide(gw, approval.id, "approve", { actor: "ops" })).status, 200);
+    assert.equal((await decide(gw, approval.id, "approve")).status, 200);
     const result = await held;
     assert.equal(result.isError, undefined, textOf(result));
   });

@@ -68,7 +68,7 @@ describe("pendingMessage", () => {
   it("counts approvals against min_approvals and names who voted", () => {
     const approval = approvalFixture({
       spec: { ...approvalFixture().spec, minApprovals: 2 },
-      votes: [{ voter: "slack:T0GATEHSE:U0ALICE", vote: "approve", reason: null, createdAt: NOW }],
+      votes: [{ voter: "slack:U0ALICE", vote: "approve", reason: null, createdAt: NOW }],
     });
     assert.match(visibleText(pendingMessage(approval, NOW)), /Approvals: 1 of 2 needed · <@U0ALICE> approved/);
   });
@@ -132,7 +132,7 @@ describe("arguments: truncation and redaction", () => {
         {
           ...approval,
           status,
-          decidedBy: "<@U0BOB>",
+          decidedBy: "slack:U0BOB",
           decidedAt: NOW,
           decisionReason: `leaked ${secrets[0]}`,
           error: `upstream said: invalid key ${secrets[2]}`,
@@ -148,10 +148,10 @@ describe("arguments: truncation and redaction", () => {
 });
 
 describe("resolvedMessage", () => {
-  const decided = { decidedBy: "<@U0ALICE>", decidedAt: new Date("2025-06-01T12:03:00Z") };
+  const decided = { decidedBy: "slack:U0ALICE", decidedAt: new Date("2025-06-01T12:03:00Z") };
   const cases: Array<{ status: ApprovalStatus; overrides: Partial<Approval>; expect: RegExp[] }> = [
     { status: "approved", overrides: decided, expect: [/Approved\* by <@U0ALICE> at <!date\^\d+\^[^|]+\|2025-06-01 12:03:00 UTC>/] },
-    { status: "denied", overrides: { ...decided, decidedBy: "<@U0BOB>", decisionReason: "Not during the launch week" }, expect: [/Denied\* by <@U0BOB>/, />Not during the launch week/] },
+    { status: "denied", overrides: { ...decided, decidedBy: "slack:U0BOB", decisionReason: "Not during the launch week" }, expect: [/Denied\* by <@U0BOB>/, />Not during the launch week/] },
     { status: "expired", overrides: { decidedBy: "timeout", decidedAt: new Date("2025-06-01T12:15:01Z") }, expect: [/Expired\* at <!date[^|]+\|2025-06-01 12:15:00 UTC>, nobody decided/] },
     { status: "cancelled", overrides: { decidedBy: "client", decidedAt: decided.decidedAt, decisionReason: "client disconnected" }, expect: [/Cancelled\* by the agent's client at/, /client disconnected/] },
     { status: "executing", overrides: { ...decided, executedAt: new Date("2025-06-01T12:03:01Z") }, expect: [/Approved\* by <@U0ALICE>/, /Running\* since/] },
@@ -180,7 +180,7 @@ describe("resolvedMessage", () => {
     assert.ok(!text.includes("x".repeat(500)));
   });
 
-  it("renders voter ids as mentions in the vote list", () => {
+  it("renders person ids in the vote list: Slack users as mentions, reviewers by name, the admin as admin", () => {
     const message = resolvedMessage(
       approvalFixture({
         status: "approved",
@@ -188,13 +188,16 @@ describe("resolvedMessage", () => {
         decisionReason: "2 approvals",
         spec: { ...approvalFixture().spec, minApprovals: 2 },
         votes: [
-          { voter: "slack:T0GATEHSE:U0ALICE", vote: "approve", reason: null, createdAt: NOW },
-          { voter: "admin:ops", vote: "approve", reason: null, createdAt: NOW },
+          { voter: "slack:U0ALICE", vote: "approve", reason: null, createdAt: NOW },
+          { voter: "reviewer:ops", vote: "approve", reason: null, createdAt: NOW },
+          { voter: "admin", vote: "approve", reason: null, createdAt: NOW },
         ],
       }),
       NOW,
     );
-    assert.match(visibleText(message), /Approvals: 2 of 2 needed · <@U0ALICE> approved, admin:ops approved/);
+    assert.match(visibleText(message), /Approvals: 3 of 2 needed · <@U0ALICE> approved, ops approved, admin approved/);
+    assert.match(visibleText(resolvedMessage(approvalFixture({ status: "denied", decidedBy: "reviewer:carol", decidedAt: NOW }), NOW)), /Denied\* by carol at/);
+    assert.match(visibleText(resolvedMessage(approvalFixture({ status: "approved", decidedBy: "admin", decidedAt: NOW }), NOW)), /Approved\* by admin at/);
   });
 
   it("falls back to the pending message for a pending approval", () => {
@@ -203,11 +206,11 @@ describe("resolvedMessage", () => {
 });
 
 describe("denyReasonModal", () => {
-  it("is a modal with one multiline input that carries the approval id", () => {
-    const view = denyReasonModal("6f1c1c1e-3b7a-4d8e-9a55-0c2b8f1e2d3a");
+  it("is a modal with one multiline input that carries the approval id and the message the button was on", () => {
+    const view = denyReasonModal("6f1c1c1e-3b7a-4d8e-9a55-0c2b8f1e2d3a", { channel: "C0APPROVALS", ts: "1700000000.000042" });
     assert.equal(view.type, "modal");
     assert.equal(view.callback_id, "gatehouse_deny_reason_modal");
-    assert.equal(view.private_metadata, "6f1c1c1e-3b7a-4d8e-9a55-0c2b8f1e2d3a");
+    assert.deepEqual(JSON.parse(view.private_metadata ?? ""), { approvalId: "6f1c1c1e-3b7a-4d8e-9a55-0c2b8f1e2d3a", channel: "C0APPROVALS", ts: "1700000000.000042" });
     assert.ok(view.title.text.length <= 24 && (view.submit?.text.length ?? 0) <= 24);
     assert.equal(view.blocks.length, 1);
     const input = view.blocks[0] as SlackTypes.InputBlock;

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import express from "express";
 import type { ApprovalService } from "../src/approvals/service-types.ts";
-import type { Approval, Voter, VoteOutcome } from "../src/approvals/types.ts";
+import type { Approval, SlackMessageRef, Voter, VoteOutcome } from "../src/approvals/types.ts";
 import { createAuditWriter, listAuditEvents, type AuditWriter } from "../src/audit/index.ts";
 import { silentLogger } from "../src/log/index.ts";
 import { createSlackApp, type SlackApp } from "../src/slack/index.ts";
@@ -18,6 +18,7 @@ import {
   buttonClickPayload,
   denyReasonSubmissionPayload,
   formEncodePayload,
+  openedModalMetadata,
   postInteraction,
   postSignedSlackRequest,
   signSlackRequest,
@@ -33,6 +34,7 @@ interface RecordedVote {
   voter: Voter;
   vote: "approve" | "deny";
   reason: string | undefined;
+  message: SlackMessageRef | null | undefined;
 }
 
 /** An ApprovalService that records votes and answers with whatever outcome the test sets. */
@@ -43,8 +45,8 @@ function recordingService(approval: Approval) {
   const service: ApprovalService = {
     get: async (id) => (id === approval.id ? approval : null),
     list: async () => [approval],
-    async vote(id, voter, vote, reason) {
-      const recorded = { id, voter, vote, reason };
+    async vote(id, { voter, vote, reason, message }) {
+      const recorded = { id, voter, vote, reason, message };
       votes.push(recorded);
       events.emit("vote", recorded);
       return answer(recorded);
@@ -80,7 +82,8 @@ describe("Slack receiver at /slack/events", () => {
   let slack: SlackApp;
   let server: Server;
   let base: string;
-  const approval = approvalFixture({ slackChannel: "C0APPROVALS", slackTs: "1700000000.000001" });
+  const MESSAGE = { channel: "C0APPROVALS", ts: "1700000000.000001" };
+  const approval = approvalFixture({ slackChannel: MESSAGE.channel, slackTs: MESSAGE.ts });
   const recorder = recordingService(approval);
   const stale: string[] = [];
   const staleEvents = new EventEmitter();
@@ -125,26 +128,35 @@ describe("Slack receiver at /slack/events", () => {
     assert.equal(slack.mode, "http");
   });
 
-  it("records an Approve click with the clicker as voter", async () => {
+  it("records an Approve click with the clicker as voter and the message the button was on", async () => {
     const before = recorder.votes.length;
-    const response = await postInteraction(base, buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0ALICE" }), { secret: SECRET });
+    const response = await postInteraction(base, buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0ALICE", message: MESSAGE }), { secret: SECRET });
     assert.equal(response.status, 200);
     const vote = await recorder.nthVote(before + 1);
     assert.deepEqual(vote, {
       id: approval.id,
-      voter: { id: `slack:${TEAM_ID}:U0ALICE`, display: "<@U0ALICE>", slackUserId: "U0ALICE" },
+      voter: { id: "slack:U0ALICE", slackUserId: "U0ALICE", isOperator: false, via: "slack" },
       vote: "approve",
       reason: undefined,
+      message: MESSAGE,
     });
   });
 
-  it("records a Deny click as a deny vote", async () => {
+  it("records a Deny click as a deny vote by the person, whatever their team", async () => {
     const before = recorder.votes.length;
-    const response = await postInteraction(base, buttonClickPayload("gatehouse_deny", approval.id, { userId: "U0BOB", teamId: "T0OTHER" }), { secret: SECRET });
+    const response = await postInteraction(base, buttonClickPayload("gatehouse_deny", approval.id, { userId: "U0BOB", teamId: "T0OTHER", message: MESSAGE }), { secret: SECRET });
     assert.equal(response.status, 200);
     const vote = await recorder.nthVote(before + 1);
     assert.equal(vote.vote, "deny");
-    assert.equal(vote.voter.id, "slack:T0OTHER:U0BOB");
+    assert.equal(vote.voter.id, "slack:U0BOB");
+  });
+
+  it("passes no message when the payload's container and message disagree (the service refuses such a vote)", async () => {
+    const before = recorder.votes.length;
+    const payload = buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0HEIDI", message: MESSAGE });
+    (payload.message as { ts: string }).ts = "1700000000.999999";
+    assert.equal((await postInteraction(base, payload, { secret: SECRET })).status, 200);
+    assert.equal((await recorder.nthVote(before + 1)).message, null);
   });
 
   it("acknowledges before the vote is done (Slack gives up after 3 s)", async () => {
@@ -157,7 +169,7 @@ describe("Slack receiver at /slack/events", () => {
     try {
       const before = recorder.votes.length;
       const startedAt = performance.now();
-      const response = await postInteraction(base, buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0CAROL" }), { secret: SECRET });
+      const response = await postInteraction(base, buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0CAROL", message: MESSAGE }), { secret: SECRET });
       assert.equal(response.status, 200);
       // Well under the 2.5 s safety net that acknowledges for a listener that forgot to.
       assert.ok(performance.now() - startedAt < 1_500, "acknowledged without waiting for the vote");
@@ -176,7 +188,7 @@ describe("Slack receiver at /slack/events", () => {
       { name: "a timestamp 6 minutes ahead", post: (raw) => postSignedSlackRequest(base, raw, { secret: SECRET, timestamp: Math.floor(Date.now() / 1000) + 360 }), error: "stale_timestamp" },
       {
         name: "a tampered body",
-        post: (raw) => postSignedSlackRequest(base, raw, { secret: SECRET, signedBody: formEncodePayload(buttonClickPayload("gatehouse_deny", approval.id, { userId: "U0MALLORY" })) }),
+        post: (raw) => postSignedSlackRequest(base, raw, { secret: SECRET, signedBody: formEncodePayload(buttonClickPayload("gatehouse_deny", approval.id, { userId: "U0MALLORY", message: MESSAGE })) }),
         error: "invalid_signature",
       },
       {
@@ -192,7 +204,7 @@ describe("Slack receiver at /slack/events", () => {
       it(name, async () => {
         const votesBefore = recorder.votes.length;
         const signaturesBefore = await countSignatures(db);
-        const raw = formEncodePayload(buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0MALLORY" }));
+        const raw = formEncodePayload(buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0MALLORY", message: MESSAGE }));
         const response = await post(raw);
         assert.equal(response.status, 401);
         assert.deepEqual(response.body, { error });
@@ -203,7 +215,7 @@ describe("Slack receiver at /slack/events", () => {
   });
 
   it("refuses a replayed request: the identical second delivery gets 401 and no second vote", async () => {
-    const raw = formEncodePayload(buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0DAVE" }));
+    const raw = formEncodePayload(buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0DAVE", message: MESSAGE }));
     const headers = signSlackRequest(SECRET, raw);
     const before = recorder.votes.length;
     const first = await postSignedSlackRequest(base, raw, { secret: SECRET, headers });
@@ -245,31 +257,33 @@ describe("Slack receiver at /slack/events", () => {
   });
 
   it("Deny with reason… opens the modal, and its submission records a deny with the typed reason", async () => {
-    const click = buttonClickPayload("gatehouse_deny_reason", approval.id, { userId: "U0ERIN" });
+    const click = buttonClickPayload("gatehouse_deny_reason", approval.id, { userId: "U0ERIN", message: MESSAGE });
     const response = await postInteraction(base, click, { secret: SECRET });
     assert.equal(response.status, 200);
     const opened = await slackApi.waitFor("views.open", (call) => call.body.trigger_id === click.trigger_id);
     const view = opened.body.view as { callback_id: string; private_metadata: string; type: string };
     assert.equal(view.type, "modal");
     assert.equal(view.callback_id, "gatehouse_deny_reason_modal");
-    assert.equal(view.private_metadata, approval.id);
+    assert.deepEqual(JSON.parse(view.private_metadata), { approvalId: approval.id, ...MESSAGE });
 
     const before = recorder.votes.length;
-    const submitted = await postInteraction(base, denyReasonSubmissionPayload(approval.id, "  Campaign is paused until Monday  ", { userId: "U0ERIN" }), { secret: SECRET });
+    const submitted = await postInteraction(base, denyReasonSubmissionPayload(openedModalMetadata(opened), "  Campaign is paused until Monday  ", { userId: "U0ERIN" }), { secret: SECRET });
     assert.equal(submitted.status, 200);
     assert.equal(submitted.text, "", "an empty 200 closes the modal");
     const vote = await recorder.nthVote(before + 1);
     assert.deepEqual(vote, {
       id: approval.id,
-      voter: { id: `slack:${TEAM_ID}:U0ERIN`, display: "<@U0ERIN>", slackUserId: "U0ERIN" },
+      voter: { id: "slack:U0ERIN", slackUserId: "U0ERIN", isOperator: false, via: "slack" },
       vote: "deny",
       reason: "Campaign is paused until Monday",
+      message: MESSAGE,
     });
   });
 
   it("keeps the modal open with an error when the reason is blank", async () => {
     const before = recorder.votes.length;
-    const submitted = await postInteraction(base, denyReasonSubmissionPayload(approval.id, "   ", { userId: "U0ERIN" }), { secret: SECRET });
+    const metadata = JSON.stringify({ approvalId: approval.id, ...MESSAGE });
+    const submitted = await postInteraction(base, denyReasonSubmissionPayload(metadata, "   ", { userId: "U0ERIN" }), { secret: SECRET });
     assert.equal(submitted.status, 200);
     assert.deepEqual(Object.keys((submitted.body as { errors: object }).errors), ["reason"]);
     assert.equal((submitted.body as { response_action: string }).response_action, "errors");
@@ -280,27 +294,27 @@ describe("Slack receiver at /slack/events", () => {
     const reason = "you are not one of this tool's approvers";
     recorder.answerWith(() => ({ kind: "not_allowed", approval, reason }));
     try {
-      const response = await postInteraction(base, buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0MALLORY" }), { secret: SECRET });
+      const response = await postInteraction(base, buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0MALLORY", message: MESSAGE }), { secret: SECRET });
       assert.equal(response.status, 200);
       const ephemeral = await slackApi.waitFor("chat.postEphemeral", (call) => call.body.user === "U0MALLORY");
       assert.equal(ephemeral.body.channel, "C0APPROVALS");
       assert.equal(ephemeral.body.text, `You are not allowed to approve this call: ${reason}`);
       const { rows } = await listAuditEvents(db.database, { type: "approval.vote_refused" });
       assert.equal(rows.length, 1);
-      assert.equal(rows[0]?.actor, `slack:${TEAM_ID}:U0MALLORY`);
+      assert.equal(rows[0]?.actor, "slack:U0MALLORY");
       assert.equal(rows[0]?.callId, approval.callId);
-      assert.deepEqual(rows[0]?.data, { approvalId: approval.id, reason, vote: "approve" });
+      assert.deepEqual(rows[0]?.data, { approvalId: approval.id, reason, vote: "approve", via: "slack" });
     } finally {
       recorder.answerWith(() => ({ kind: "recorded", approval, approvals: 1, needed: 2 }));
     }
   });
 
   it("asks for the message to be refreshed when the click lands on a decided approval", async () => {
-    const denied = { ...approval, status: "denied" as const, decidedBy: "<@U0BOB>", decidedAt: new Date() };
+    const denied = { ...approval, status: "denied" as const, decidedBy: "slack:U0BOB", decidedAt: new Date() };
     recorder.answerWith(() => ({ kind: "already_decided", approval: denied }));
     try {
       const staled = once(staleEvents, "stale");
-      const response = await postInteraction(base, buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0FRANK" }), { secret: SECRET });
+      const response = await postInteraction(base, buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0FRANK", message: MESSAGE }), { secret: SECRET });
       assert.equal(response.status, 200);
       assert.deepEqual(await staled, [approval.id]);
       const told = await slackApi.waitFor("chat.postEphemeral", (call) => call.body.user === "U0FRANK");
@@ -315,7 +329,7 @@ describe("Slack receiver at /slack/events", () => {
       throw new Error("connection refused");
     });
     try {
-      await postInteraction(base, buttonClickPayload("gatehouse_deny", approval.id, { userId: "U0GRACE" }), { secret: SECRET });
+      await postInteraction(base, buttonClickPayload("gatehouse_deny", approval.id, { userId: "U0GRACE", message: MESSAGE }), { secret: SECRET });
       const told = await slackApi.waitFor("chat.postEphemeral", (call) => call.body.user === "U0GRACE");
       assert.match(String(told.body.text), /could not record your vote/);
     } finally {
@@ -325,7 +339,7 @@ describe("Slack receiver at /slack/events", () => {
 
   it("ignores a button whose value is not an approval id", async () => {
     const before = recorder.votes.length;
-    const response = await postInteraction(base, buttonClickPayload("gatehouse_approve", "'; DROP TABLE approvals; --", { userId: "U0ALICE" }), { secret: SECRET });
+    const response = await postInteraction(base, buttonClickPayload("gatehouse_approve", "'; DROP TABLE approvals; --", { userId: "U0ALICE", message: MESSAGE }), { secret: SECRET });
     assert.equal(response.status, 200);
     assert.equal(recorder.votes.length, before);
   });
@@ -337,6 +351,7 @@ describe("Slack replay table upkeep", () => {
     const slackApi = await startSlackApiStandIn();
     const audit = createAuditWriter({ database: db.database });
     const approval = approvalFixture();
+    const MESSAGE = { channel: "C0APPROVALS", ts: "1700000000.000001" };
     const slack = createSlackApp({
       botToken: "xoxb-test-token",
       signingSecret: SECRET,
@@ -354,7 +369,7 @@ describe("Slack replay table upkeep", () => {
         "INSERT INTO slack_requests (signature, created_at) VALUES ('v0=old', now() - interval '11 minutes'), ('v0=recent', now() - interval '2 minutes')",
       );
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const response = await postInteraction(base, buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0ALICE" }), { secret: SECRET });
+      const response = await postInteraction(base, buttonClickPayload("gatehouse_approve", approval.id, { userId: "U0ALICE", message: MESSAGE }), { secret: SECRET });
       assert.equal(response.status, 200);
       const { rows } = await db.database.pool.query<{ signature: string }>("SELECT signature FROM slack_requests ORDER BY signature");
       const signatures = rows.map((r) => r.signature);

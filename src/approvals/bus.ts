@@ -10,6 +10,8 @@ import type { ApprovalStatus } from "./types.ts";
 export interface ApprovalChange {
   id: string;
   status: ApprovalStatus;
+  /** The approval was just created (other changes: a transition, a vote, an agent attaching or leaving). */
+  isNew?: boolean;
 }
 
 export interface ApprovalBus {
@@ -46,10 +48,12 @@ export function createApprovalBus(database: Database, connectionString: string |
         // a foreign payload on our channel: ignore
       }
     });
+    // Set before connecting, so a close() that comes first (a short CLI command) ends this client too.
+    listener = client;
     try {
       await client.connect();
+      if (isClosed) return void (await client.end().catch(() => {}));
       await client.query(`LISTEN ${channel}`);
-      listener = client;
     } catch (error) {
       logger.debug({ err: (error as Error).message }, "approval LISTEN unavailable; polling only");
       reconnect(client);

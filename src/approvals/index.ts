@@ -5,7 +5,7 @@ export { createApprovalFollower, type ApprovalFollower, type FollowOptions } fro
 export { createHoldHandler, type ApprovalNotifications } from "./hold.ts";
 export { createHoldSettingsResolver, DEFAULT_PENDING_TEXT, renderPendingText, type HoldSettings, type HoldSettingsResolver, type HoldSettingsSource } from "./hold-settings.ts";
 export { createApprovalRepository, type ApprovalRepository } from "./repository.ts";
-export { agentFacingActor, agentFacingText, finalResult, pendingAnswer, STATUS_TOOL_NAME } from "./results.ts";
+export { finalResult, pendingAnswer, STATUS_TOOL_NAME } from "./results.ts";
 export { startApprovalRuntime, type ApprovalRuntime, type RuntimeTimings } from "./runtime.ts";
 export { createApprovalService, type ApprovalCore } from "./service.ts";
 export type { ApprovalService } from "./service-types.ts";
@@ -19,8 +19,11 @@ export {
   type ApprovalNotifier,
   type ApprovalSpec,
   type ApprovalStatus,
+  type Ballot,
   type HoldMode,
+  type SlackMessageRef,
   type Vote,
   type Voter,
   type VoteOutcome,
 } from "./types.ts";
+export { ADMIN_VOTER, parseVoterId, plainText, renderVoter, reviewerVoter, slackVoter, type VoterAudience } from "./voters.ts";

@@ -124,9 +124,9 @@ export async function startApprovals(deps: {
 }
 
 /** Approval service without a runtime, for the CLI: it decides; running gateways execute. */
-export function createApprovalControl(deps: { database: Database; databaseUrl: string | null; audit: AuditWriter; logger: Logger }) {
+export function createApprovalControl(deps: { database: Database; databaseUrl: string | null; audit: AuditWriter; logger: Logger; isApprover?: ApprovalServiceDeps["isApprover"] }) {
   const repo = createApprovalRepository(deps.database);
   const bus = createApprovalBus(deps.database, deps.databaseUrl, deps.logger);
-  const service = createApprovalService({ repo, bus, audit: deps.audit, logger: deps.logger });
+  const service = createApprovalService({ repo, bus, audit: deps.audit, logger: deps.logger, isApprover: deps.isApprover });
   return { repo, service, close: () => bus.close() };
 }

@@ -6,6 +6,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { META_PREFIX } from "../proxy/results.ts";
 import { renderPendingText } from "./hold-settings.ts";
 import { isUnclaimedExpiry, type Approval } from "./types.ts";
+import { plainText, renderVoter } from "./voters.ts";
 
 export const STATUS_TOOL_NAME = "gatehouse_approval_status";
 
@@ -37,17 +38,17 @@ export function finalResult(approval: Approval, options: { isReplay?: boolean } 
       return { ...stored, _meta: { ...(stored._meta ?? {}), ...meta(approval, extra) } } as CallToolResult;
     }
     case "denied":
-      return errorResult(approval, `Denied by ${agentFacingActor(approval.decidedBy)}${approval.decisionReason ? `: ${sentence(agentFacingText(approval.decisionReason))}` : "."} The call was not executed.`, extra);
+      return errorResult(approval, `Denied by ${renderVoter(approval.decidedBy, "agent")}${approval.decisionReason ? `: ${sentence(plainText(approval.decisionReason))}` : "."} The call was not executed.`, extra);
     case "expired":
       return errorResult(
         approval,
         isUnclaimedExpiry(approval)
-          ? `Approved by ${agentFacingActor(approval.decidedBy)}, but no agent came back for the result before the deadline, so the call was not executed. Call the tool again to ask again.`
+          ? `Approved by ${renderVoter(approval.decidedBy, "agent")}, but no agent came back for the result before the deadline, so the call was not executed. Call the tool again to ask again.`
           : `Not approved in time: the approval request expired after ${approval.spec.timeout} without a decision. The call was not executed.`,
         extra,
       );
     case "cancelled":
-      return errorResult(approval, `Cancelled${approval.decisionReason ? `: ${sentence(agentFacingText(approval.decisionReason))}` : "."} The call was not executed.`, extra);
+      return errorResult(approval, `Cancelled${approval.decisionReason ? `: ${sentence(plainText(approval.decisionReason))}` : "."} The call was not executed.`, extra);
     case "outcome_unknown":
       return errorResult(approval, `The approved call may or may not have run: ${approval.error ?? "the gateway stopped during execution"}. Gatehouse does not retry it; check the upstream before trying again.`, extra);
     default:
@@ -74,23 +75,6 @@ export function waitingMessage(approval: Approval, now: Date): string {
   const where = approval.spec.channel ? ` in ${approval.spec.channel}` : "";
   const votes = approval.votes.filter((v) => v.vote === "approve").length;
   return `Waiting for approval${where}: ${votes}/${approval.spec.minApprovals} approvals, ${formatSeconds(left)} left (approval ${approval.id})`;
-}
-
-/** Who decided, for agent-facing text: never Slack markup. */
-export function agentFacingActor(decidedBy: string | null): string {
-  if (!decidedBy) return "a reviewer";
-  return agentFacingText(decidedBy);
-}
-
-/** Slack markup an agent cannot read, turned into plain words: <@U1> → Slack user U1, <#C1|ops> → #ops, <url|label> → label (url). */
-export function agentFacingText(text: string): string {
-  return text
-    .replace(/<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g, "Slack user $1")
-    .replace(/<#([CG][A-Z0-9]+)\|([^>]*)>/g, "#$2")
-    .replace(/<#([CG][A-Z0-9]+)>/g, "#$1")
-    .replace(/<!subteam\^([A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, label?: string) => label ?? `group ${id}`)
-    .replace(/<(https?:[^|>]+)\|([^>]*)>/g, "$2 ($1)")
-    .replace(/<(https?:[^>]+)>/g, "$1");
 }
 
 /** Ends reviewer- or client-written text with a full stop unless it has its own. */

@@ -1,12 +1,13 @@
 // The approval state machine (DESIGN §6) as the outside uses it: create, vote, expire, cancel.
-// Who may vote is decided here: approvers (users and user groups), self-approval, quorum.
+// Who may vote is decided here, for every path (Slack, API, CLI): a Slack click must come from the
+// approval's own message; then approvers (users and user groups), self-approval, quorum of people.
 import type { AuditWriter } from "../audit/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { ApprovalBus } from "./bus.ts";
 import { approvalAuditEntry, followUpAuditEntry } from "./audit.ts";
 import type { ApprovalRepository, NewApproval } from "./repository.ts";
 import type { ApprovalService } from "./service-types.ts";
-import type { Approval, ApprovalSpec, Voter, VoteOutcome } from "./types.ts";
+import type { Approval, ApprovalSpec, Ballot, SlackMessageRef, Voter, VoteOutcome } from "./types.ts";
 
 export interface ApprovalServiceDeps {
   repo: ApprovalRepository;
@@ -23,7 +24,7 @@ export interface ApprovalCore extends ApprovalService {
   /** Opens a pending approval; null when an identical call already has an open one (attach to it). */
   create(values: NewApproval): Promise<Approval | null>;
   /** Records a transition made elsewhere (executor): audit + wake-up. */
-  announce(approval: Approval, actor: string, type?: string): Promise<void>;
+  announce(approval: Approval, actor: string, type?: string, data?: Record<string, unknown>): Promise<void>;
   /** Audits a later call that followed this approval instead of opening one ("attached" or "replayed"). */
   recordFollowUp(approval: Approval, call: FollowUpCall, kind: "attached" | "replayed"): Promise<void>;
   /** Cancels every open approval of a revoked grant; returns how many. */
@@ -39,15 +40,19 @@ export interface FollowUpCall {
 export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
   const { repo, bus, audit } = deps;
 
-  async function announce(approval: Approval, actor: string, type = `approval.${approval.status}`): Promise<void> {
-    await audit.record(approvalAuditEntry(approval, type, actor)).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not audit approval transition"));
+  async function announce(approval: Approval, actor: string, type = `approval.${approval.status}`, data: Record<string, unknown> = {}): Promise<void> {
+    await audit.record(approvalAuditEntry(approval, type, actor, data)).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not audit approval transition"));
     await bus.publish({ id: approval.id, status: approval.status });
   }
 
-  async function mayVote(approval: Approval, voter: Voter, vote: "approve" | "deny"): Promise<string | null> {
+  async function mayVote(approval: Approval, { voter, vote }: Ballot): Promise<string | null> {
     if (voter.isOperator) return null;
     const user = voter.slackUserId;
-    if (!user) return "only Slack users or operators can decide";
+    if (!user) {
+      return approval.spec.approvers.length === 0
+        ? null
+        : "this tool has an approver list, and a reviewer not linked to a Slack user id cannot be on it (link one with `gatehouse reviewers add <name> --slack U…`)";
+    }
     // The owner may always stop their own agent's call; approving it needs allow_self_approval.
     if (vote === "approve" && approval.grantOwner && user === approval.grantOwner && !approval.spec.allowSelfApproval) {
       return "you own the agent (grant) that made this call, and self-approval is off for this tool";
@@ -58,9 +63,9 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
   }
 
   async function decide(approval: Approval, to: "approved" | "denied", voter: Voter, reason: string | null): Promise<VoteOutcome> {
-    const decided = await repo.decide(approval.id, to, voter.display, reason, deps.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS);
+    const decided = await repo.decide(approval.id, to, voter.id, reason, deps.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS);
     if (!decided) return { kind: "already_decided", approval: (await repo.get(approval.id)) ?? approval };
-    await announce(decided, voter.id);
+    await announce(decided, voter.id, undefined, { via: voter.via });
     return { kind: "decided", approval: decided };
   }
 
@@ -70,7 +75,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
       const approval = await repo.insert(values);
       if (!approval) return null;
       await audit.record(approvalAuditEntry(approval, "approval.requested", `grant:${approval.grantName}`));
-      await bus.publish({ id: approval.id, status: approval.status });
+      await bus.publish({ id: approval.id, status: approval.status, isNew: true });
       return approval;
     },
     async recordFollowUp(approval, call, kind) {
@@ -89,22 +94,24 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
     },
     get: (id) => repo.get(id),
     list: (filter) => repo.list(filter),
-    async vote(id, voter, vote, reason) {
+    async vote(id, ballot) {
+      const { voter, vote, reason } = ballot;
       const approval = await repo.get(id);
       if (!approval) return { kind: "not_found" };
-      if (approval.status !== "pending") return { kind: "already_decided", approval };
-      const refusal = await mayVote(approval, voter, vote);
+      // First, whatever the status: a signed click carrying another message's button changes nothing.
+      const refusal = originRefusal(approval, ballot) ?? (approval.status === "pending" ? await mayVote(approval, ballot) : null);
       if (refusal) {
-        await audit.record(approvalAuditEntry(approval, "approval.vote_refused", voter.id, { reason: refusal, vote })).catch(() => {});
+        await audit.record(approvalAuditEntry(approval, "approval.vote_refused", voter.id, { reason: refusal, vote, via: voter.via })).catch(() => {});
         return { kind: "not_allowed", approval, reason: refusal };
       }
+      if (approval.status !== "pending") return { kind: "already_decided", approval };
       const isNew = await repo.addVote(id, voter.id, vote, reason ?? null);
       if (!isNew) return { kind: "duplicate", approval };
       // A deciding vote is recorded by the decision's own audit event (its actor is the voter).
       if (vote === "deny") return decide(approval, "denied", voter, reason ?? null);
       const approvals = await repo.countApproveVotes(id);
       if (approvals >= approval.spec.minApprovals) return decide(approval, "approved", voter, approvals > 1 ? `${approvals} approvals` : null);
-      await audit.record(approvalAuditEntry(approval, "approval.vote", voter.id, { vote, reason: reason ?? null })).catch(() => {});
+      await audit.record(approvalAuditEntry(approval, "approval.vote", voter.id, { vote, reason: reason ?? null, via: voter.via })).catch(() => {});
       const current = (await repo.get(id)) ?? approval;
       await bus.publish({ id, status: current.status });
       return { kind: "recorded", approval: current, approvals, needed: approval.spec.minApprovals };
@@ -122,6 +129,17 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
     setSlackMessage: (id, channel, ts) => repo.setSlackMessage(id, channel, ts),
     markSlackShown: (id, version) => repo.markSlackShown(id, version),
   };
+}
+
+/** Why a Slack vote does not count: its click did not come from the message posted for this approval. */
+function originRefusal(approval: Approval, { voter, message }: Ballot): string | null {
+  if (voter.via !== "slack" || isFromApprovalMessage(approval, message ?? null)) return null;
+  return approval.slackTs ? "the button you used is not on the message posted for this approval" : "the message for this approval has not been posted yet";
+}
+
+/** True when a click came from the message posted for this approval (same channel and ts). */
+function isFromApprovalMessage(approval: Pick<Approval, "slackChannel" | "slackTs">, message: SlackMessageRef | null): boolean {
+  return message !== null && approval.slackChannel !== null && approval.slackTs !== null && message.channel === approval.slackChannel && message.ts === approval.slackTs;
 }
 
 export const DEFAULT_CLAIM_GRACE_MS = 2 * 60_000;

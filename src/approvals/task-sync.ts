@@ -9,8 +9,9 @@ import type { Logger } from "../log/index.ts";
 import { createTaskLedger, TERMINAL_TASK_STATUSES } from "../tasks/index.ts";
 import type { ApprovalBus } from "./bus.ts";
 import type { ApprovalRepository } from "./repository.ts";
-import { agentFacingActor, agentFacingText, finalResult } from "./results.ts";
+import { finalResult } from "./results.ts";
 import { isUnclaimedExpiry, TERMINAL_STATUSES, type Approval } from "./types.ts";
+import { plainText, renderVoter } from "./voters.ts";
 
 export function startTaskSync(deps: { database: Database; repo: ApprovalRepository; bus: ApprovalBus; logger: Logger }) {
   const ledger = createTaskLedger(deps.database);
@@ -54,25 +55,26 @@ export function startTaskSync(deps: { database: Database; repo: ApprovalReposito
 }
 
 function describe(approval: Approval): string {
+  const by = renderVoter(approval.decidedBy, "agent");
   switch (approval.status) {
     case "pending": {
       const votes = approval.votes.filter((v) => v.vote === "approve").length;
       return `awaiting approval${approval.spec.channel ? ` in ${approval.spec.channel}` : ""} (${votes}/${approval.spec.minApprovals})`;
     }
     case "approved":
-      return `approved by ${agentFacingActor(approval.decidedBy)}; starting`;
+      return `approved by ${by}; starting`;
     case "executing":
-      return `approved by ${agentFacingActor(approval.decidedBy)}; running`;
+      return `approved by ${by}; running`;
     case "succeeded":
-      return `approved by ${agentFacingActor(approval.decidedBy)}; ran in ${approval.durationMs ?? "?"} ms`;
+      return `approved by ${by}; ran in ${approval.durationMs ?? "?"} ms`;
     case "failed":
-      return `approved by ${agentFacingActor(approval.decidedBy)}; the upstream call failed`;
+      return `approved by ${by}; the upstream call failed`;
     case "denied":
-      return `denied by ${agentFacingActor(approval.decidedBy)}${approval.decisionReason ? `: ${agentFacingText(approval.decisionReason)}` : ""}`;
+      return `denied by ${by}${approval.decisionReason ? `: ${plainText(approval.decisionReason)}` : ""}`;
     case "expired":
       return isUnclaimedExpiry(approval) ? "approved, but expired before it ran" : "expired without a decision";
     case "cancelled":
-      return `cancelled${approval.decisionReason ? `: ${agentFacingText(approval.decisionReason)}` : ""}`;
+      return `cancelled${approval.decisionReason ? `: ${plainText(approval.decisionReason)}` : ""}`;
     case "outcome_unknown":
       return "outcome unknown: the gateway stopped while the call ran";
   }

@@ -77,15 +77,33 @@ export interface Vote {
   createdAt: Date;
 }
 
-/** Who is voting. `id` is stable and unique per person: "slack:<team>:<user>", "admin:<name>", "cli:<user>". */
+/** A person casting a vote (see voters.ts for the id scheme and the builders). */
 export interface Voter {
+  /** The person: "slack:U0ALICE", "reviewer:alice" or "admin". Stored in approval_votes.voter and approvals.decided_by. */
   id: string;
-  /** Display name for messages and audit ("<@U123>" for Slack users). */
-  display: string;
-  /** Present for Slack voters: checked against approvers and the grant owner. */
-  slackUserId?: string;
-  /** Admin API / CLI voters are trusted operators: approver lists do not apply to them. */
-  isOperator?: boolean;
+  /** The Slack user this person is (a click, or a reviewer linked to a Slack id): checked against approvers and the grant owner. */
+  slackUserId: string | null;
+  /** The shared admin identity is an operator: approver lists do not apply to it. */
+  isOperator: boolean;
+  /** How the vote arrived, for the audit trail: "slack" (a click), "reviewer:<name>" (a reviewer credential) or "admin". */
+  via: string;
+}
+
+/** A posted Slack message: where a click came from, compared with where the approval's message was posted. */
+export interface SlackMessageRef {
+  channel: string;
+  ts: string;
+}
+
+export interface Ballot {
+  voter: Voter;
+  vote: "approve" | "deny";
+  reason?: string;
+  /**
+   * Slack votes (`via: "slack"`) only: the message the button was on. A vote counts only when this is the message
+   * posted for the approval; null (unknown) is refused like a mismatch.
+   */
+  message?: SlackMessageRef | null;
 }
 
 export type VoteOutcome =

@@ -7,7 +7,7 @@ import { redactText, redactValue } from "./redact.ts";
 export interface AuditEventInput {
   /** "call.allowed", "call.denied", "call.hidden", "call.rate_limited", "call.failed", "grant.created", "policy.reloaded", … */
   type: string;
-  /** "grant:<name>", "admin", "system", "cli:<user>", "slack:<team>/<user>" */
+  /** "grant:<name>", "system", "client", or the person who voted: "slack:<user id>", "reviewer:<name>", "admin" */
   actor: string;
   callId?: string | null;
   upstream?: string | null;

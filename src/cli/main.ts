@@ -7,6 +7,7 @@ import { registerAuditCommands } from "./audit.ts";
 import { registerDbCommands } from "./db.ts";
 import { registerGrantCommands } from "./grants.ts";
 import { registerPolicyCommands } from "./policy.ts";
+import { registerReviewerCommands } from "./reviewers.ts";
 import { registerServeCommands } from "./serve.ts";
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerGrantCommands(program);
   registerApprovalCommands(program);
+  registerReviewerCommands(program);
   registerAuditCommands(program);
   registerDbCommands(program);
   return program;

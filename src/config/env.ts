@@ -17,6 +17,8 @@ export const EnvSchema = z.object({
   GATEHOUSE_ADMIN_TOKEN: optional,
   GATEHOUSE_DEMO_TOKEN: optional,
   GATEHOUSE_ENCRYPTION_KEY: optional,
+  /** The CLI votes as the reviewer this token belongs to (`gatehouse approvals approve|deny`). */
+  GATEHOUSE_REVIEWER_TOKEN: optional,
   LOG_LEVEL: optional,
   SLACK_BOT_TOKEN: optional,
   SLACK_SIGNING_SECRET: optional,

@@ -10,6 +10,7 @@ export {
   grants,
   mcpTasks,
   rateCounters,
+  reviewers,
   slackRequests,
   toolCalls,
   type ApprovalRow,
@@ -18,5 +19,6 @@ export {
   type AuditEventRow,
   type GrantRow,
   type McpTaskRow,
+  type ReviewerRow,
   type ToolCallRow,
 } from "./schema/index.ts";

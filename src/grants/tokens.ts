@@ -2,8 +2,9 @@ import { createHash, randomBytes } from "node:crypto";
 
 const TOKEN_PREFIX = "ghk_";
 
-export function generateToken(): string {
-  return TOKEN_PREFIX + randomBytes(32).toString("base64url");
+/** A new bearer token: `ghk_` for grants unless another prefix is given (reviewers use `ghr_`). */
+export function generateToken(prefix = TOKEN_PREFIX): string {
+  return prefix + randomBytes(32).toString("base64url");
 }
 
 /** Tokens are 256-bit random values, so a plain SHA-256 (not a slow KDF) is enough to store them. */

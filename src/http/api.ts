@@ -1,9 +1,13 @@
-// /api: the admin API (bearer GATEHOUSE_ADMIN_TOKEN). Query parameters are parsed with zod here, once.
+// /api: the admin API (bearer GATEHOUSE_ADMIN_TOKEN). Reviewer tokens reach /api/approvals only.
+// Query parameters are parsed with zod here, once.
 import { Router } from "express";
 import { z } from "zod";
 import { formatToolCalls, InvalidAuditQueryError, listToolCalls, parseSince } from "../audit/index.ts";
-import type { HttpAppDeps } from "./app.ts";
-import { bearerToken, isAdminToken } from "./app.ts";
+import type { ApprovalService } from "../approvals/index.ts";
+import type { Database } from "../db/index.ts";
+import type { PolicySource } from "../proxy/index.ts";
+import type { ReviewerStore } from "../reviewers/index.ts";
+import { adminOnly, authenticateApiCaller } from "./auth.ts";
 import { createApprovalsRouter } from "./approvals-api.ts";
 import { problem } from "./errors.ts";
 
@@ -21,13 +25,19 @@ const AuditQuery = z.object({
   format: z.enum(["json", "csv"]).default("json"),
 });
 
-export function createApiRouter(deps: HttpAppDeps): Router {
+export interface ApiDeps {
+  approvals: ApprovalService;
+  database: Database;
+  policies: PolicySource;
+  reviewers: ReviewerStore;
+  adminToken: string | undefined;
+}
+
+export function createApiRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.use((req, res, next) => {
-    if (!deps.adminToken) return problem(res, 503, "admin_api_disabled", "Set GATEHOUSE_ADMIN_TOKEN to enable the admin API.");
-    if (!isAdminToken(bearerToken(req), deps.adminToken)) return problem(res, 401, "unauthorized", "Send Authorization: Bearer <GATEHOUSE_ADMIN_TOKEN>.");
-    next();
-  });
+  router.use(authenticateApiCaller(deps));
+  router.use("/approvals", createApprovalsRouter(deps.approvals));
+  router.use(adminOnly);
 
   router.get("/audit", async (req, res) => {
     const parsed = AuditQuery.safeParse(req.query);
@@ -55,8 +65,6 @@ export function createApiRouter(deps: HttpAppDeps): Router {
     }
     res.json(page);
   });
-
-  router.use("/approvals", createApprovalsRouter(deps.approvals));
 
   router.get("/policies", (_req, res) => {
     res.json({ policies: deps.policies.status() });

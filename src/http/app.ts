@@ -1,5 +1,4 @@
 // The express app: /mcp, /api (admin), health and metrics, and the dashboard placeholder.
-import { timingSafeEqual, createHash } from "node:crypto";
 import express, { type Express, type Request, type Router } from "express";
 import type { ApprovalService } from "../approvals/index.ts";
 import type { Database } from "../db/index.ts";
@@ -7,7 +6,9 @@ import type { Grant, GrantStore } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import type { Gateway, PolicySource, TaskSupport, UpstreamConnection } from "../proxy/index.ts";
+import type { ReviewerStore } from "../reviewers/index.ts";
 import { createApiRouter } from "./api.ts";
+import { bearerToken } from "./auth.ts";
 import { createErrorHandler } from "./errors.ts";
 import { createMcpRoute, type McpRoute } from "./mcp.ts";
 
@@ -15,6 +16,8 @@ export interface HttpAppDeps {
   gateway: Gateway;
   approvals: ApprovalService;
   grants: GrantStore;
+  /** Reviewer credentials: accepted on /api/approvals besides the admin token. */
+  reviewers: ReviewerStore;
   database: Database;
   policies: PolicySource;
   upstreams: ReadonlyMap<string, UpstreamConnection>;
@@ -63,19 +66,6 @@ async function authenticateAgent(req: Request, deps: HttpAppDeps): Promise<Grant
   if (deps.anonymousGrant) return deps.anonymousGrant;
   const token = bearerToken(req);
   return token ? deps.grants.authenticate(token) : null;
-}
-
-export function bearerToken(req: Request): string | null {
-  const header = req.header("authorization");
-  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  return match?.[1] ?? null;
-}
-
-export function isAdminToken(token: string | null, adminToken: string | undefined): boolean {
-  if (!token || !adminToken) return false;
-  const a = createHash("sha256").update(token).digest();
-  const b = createHash("sha256").update(adminToken).digest();
-  return timingSafeEqual(a, b);
 }
 
 async function readiness(deps: HttpAppDeps) {

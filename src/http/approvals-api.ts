@@ -1,13 +1,12 @@
-// /api/approvals: list, show and decide approvals without Slack (admin bearer token).
+// /api/approvals: list, show and decide approvals without Slack. The admin token votes as "admin"; a
+// reviewer token votes as that reviewer (their Slack user when linked). The body cannot choose who votes.
 import { Router } from "express";
 import { z } from "zod";
 import type { ApprovalService, ApprovalStatus } from "../approvals/index.ts";
+import { callerOf, voterOf } from "./auth.ts";
 import { problem } from "./errors.ts";
 
-const Decision = z.object({
-  reason: z.string().max(2000).optional(),
-  actor: z.string().min(1).max(100).optional().describe("Who is deciding, for the audit trail"),
-});
+const Decision = z.strictObject({ reason: z.string().max(2000).optional() });
 const STATUSES = ["pending", "approved", "denied", "expired", "cancelled", "executing", "succeeded", "failed", "outcome_unknown"] as const;
 const ListQuery = z.object({
   status: z
@@ -36,21 +35,25 @@ export function createApprovalsRouter(service: ApprovalService): Router {
   router.post("/:id/:decision", async (req, res) => {
     const decision = req.params.decision;
     if (decision !== "approve" && decision !== "deny") return problem(res, 404, "not_found", "Use /approve or /deny");
-    const body = Decision.safeParse(req.body ?? {});
-    if (!body.success) return problem(res, 400, "invalid_body", body.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-    const actor = body.data.actor ?? "api";
-    const outcome = await service.vote(req.params.id, { id: `admin:${actor}`, display: `${actor} (admin API)`, isOperator: true }, decision, body.data.reason);
+    const voter = voterOf(callerOf(res));
+    const raw: unknown = req.body ?? {};
+    if (typeof raw === "object" && raw !== null && "actor" in raw) {
+      return problem(res, 400, "actor_not_accepted", `"actor" is not accepted: votes are cast as the person the credential belongs to (this one votes as ${voter.id}). Send only "reason", with the token of the person who decides.`);
+    }
+    const body = Decision.safeParse(raw);
+    if (!body.success) return problem(res, 400, "invalid_body", body.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
+    const outcome = await service.vote(req.params.id, { voter, vote: decision, reason: body.data.reason });
     switch (outcome.kind) {
       case "not_found":
         return problem(res, 404, "not_found", `No approval ${req.params.id}`);
       case "already_decided":
         return problem(res, 409, "already_decided", `Approval ${req.params.id} is already ${outcome.approval.status}; nothing changed.`);
       case "duplicate":
-        return problem(res, 409, "duplicate_vote", `${actor} already voted on approval ${req.params.id}.`);
+        return problem(res, 409, "duplicate_vote", `${voter.id} already voted on approval ${req.params.id}; a person's vote counts once.`);
       case "not_allowed":
-        return problem(res, 403, "not_allowed", outcome.reason);
+        return problem(res, 403, "not_allowed", `${voter.id} may not ${decision} this call: ${outcome.reason}`);
       default:
-        res.json({ outcome: outcome.kind, approval: publicView(outcome.approval) });
+        res.json({ outcome: outcome.kind, voter: voter.id, approval: publicView(outcome.approval) });
     }
   });
   return router;

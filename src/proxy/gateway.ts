@@ -176,7 +176,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await deps.audit.record(entry(base, { type: "call.allowed", decision: "allow", rule: decision.rule, reason: decision.reason, status: "forwarded" }));
     } catch (error) {
       await releaseQuota(reserved.reservation);
-      return finish(refusal(`Call refused: the audit log is unavailable (${toWireMessage(error).message}). Try again later.`, { decision: "error", rule: null, callId, code: "audit_unavailable" }), "error");
+      deps.logger.error({ callId, err: (error as Error).message }, "could not audit an allowed call; refused it");
+      return finish(refusal("Call refused: Gatehouse's audit log is unavailable, so the call cannot be recorded. Nothing was run; try again shortly.", { decision: "error", rule: null, callId, code: "audit_unavailable" }), "error");
     }
     const { result, isFailure, error } = await forward(upstream, route.tool, args, extra, callId);
     if (isFailure) await releaseQuota(reserved.reservation);

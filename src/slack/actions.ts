@@ -1,9 +1,12 @@
 // What a reviewer's click does. Every listener acknowledges first (Slack gives up after 3 s) and then
 // votes through the ApprovalService, which alone decides who may vote. Payloads are parsed here, once.
+// A Slack vote is the person slack:<USER_ID> (never the team) and carries the message the button was on
+// (container channel + ts); the modal of "Deny with reason…" carries it in its private_metadata.
 import type { App } from "@slack/bolt";
 import { z } from "zod";
 import type { ApprovalService } from "../approvals/service-types.ts";
-import type { Voter, VoteOutcome } from "../approvals/types.ts";
+import type { SlackMessageRef, VoteOutcome } from "../approvals/types.ts";
+import { slackVoter } from "../approvals/voters.ts";
 import type { AuditWriter } from "../audit/index.ts";
 import type { Logger } from "../log/index.ts";
 import {
@@ -29,27 +32,36 @@ export interface ApprovalActionDeps {
 }
 
 const ApprovalId = z.guid();
-const Identity = {
-  team: z.object({ id: z.string().min(1) }).nullish(),
-  user: z.object({ id: z.string().min(1), team_id: z.string().optional() }),
-};
+const Clicker = { user: z.object({ id: z.string().min(1) }) };
 
 const ButtonClick = z.object({
-  ...Identity,
+  ...Clicker,
   trigger_id: z.string().min(1),
+  container: z.object({ type: z.string(), channel_id: z.string().min(1).optional(), message_ts: z.string().min(1).optional() }).nullish(),
   channel: z.object({ id: z.string().min(1) }).nullish(),
+  message: z.object({ ts: z.string().min(1) }).nullish(),
   actions: z.array(z.object({ action_id: z.string(), value: ApprovalId })).min(1),
 });
 
+/** What the deny-reason modal remembers between the click and the submission. */
+const ModalMetadata = z.object({ approvalId: ApprovalId, channel: z.string().nullable(), ts: z.string().nullable() });
+
 const ReasonSubmission = z.object({
-  ...Identity,
+  ...Clicker,
   view: z.object({
-    private_metadata: ApprovalId,
+    private_metadata: z.string().transform((text, ctx) => {
+      try {
+        return ModalMetadata.parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: "custom", message: "private_metadata is not ours" });
+        return z.NEVER;
+      }
+    }),
     state: z.object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }))) }),
   }),
 });
 
-type Identity = z.infer<typeof ButtonClick>;
+type ButtonClick = z.infer<typeof ButtonClick>;
 
 export function registerApprovalActions(app: App, deps: ApprovalActionDeps): void {
   const { client, logger } = deps;
@@ -63,7 +75,7 @@ export function registerApprovalActions(app: App, deps: ApprovalActionDeps): voi
       const click = ButtonClick.safeParse(body);
       if (!click.success) return logger.warn({ action: actionId, issues: click.error.issues.length }, "ignored a malformed Slack button payload");
       const approvalId = click.data.actions[0]!.value;
-      await castVote(approvalId, voterOf(click.data), vote, undefined, click.data.channel?.id ?? null);
+      await castVote(approvalId, click.data.user.id, vote, undefined, messageOf(click.data));
     });
   }
 
@@ -73,7 +85,7 @@ export function registerApprovalActions(app: App, deps: ApprovalActionDeps): voi
     if (!click.success) return logger.warn({ action: DENY_REASON_ACTION }, "ignored a malformed Slack button payload");
     const approvalId = click.data.actions[0]!.value;
     try {
-      await client.views.open({ trigger_id: click.data.trigger_id, view: denyReasonModal(approvalId) });
+      await client.views.open({ trigger_id: click.data.trigger_id, view: denyReasonModal(approvalId, messageOf(click.data)) });
     } catch (error) {
       logger.error({ err: describeSlackError(error), approval: approvalId }, "could not open the deny-reason modal");
       await tell(click.data.channel?.id ?? null, click.data.user.id, "Gatehouse could not open the deny dialog. Try again, or use the Deny button.");
@@ -92,16 +104,19 @@ export function registerApprovalActions(app: App, deps: ApprovalActionDeps): voi
       return;
     }
     await ack();
-    await castVote(submission.data.view.private_metadata, voterOf(submission.data), "deny", reason, null);
+    const { approvalId, channel, ts } = submission.data.view.private_metadata;
+    await castVote(approvalId, submission.data.user.id, "deny", reason, channel && ts ? { channel, ts } : null);
   });
 
-  async function castVote(approvalId: string, voter: Voter & { slackUserId: string }, vote: "approve" | "deny", reason: string | undefined, channel: string | null): Promise<void> {
+  async function castVote(approvalId: string, user: string, vote: "approve" | "deny", reason: string | undefined, message: SlackMessageRef | null): Promise<void> {
+    const voter = slackVoter(user);
+    const channel = message?.channel ?? null;
     let outcome: VoteOutcome;
     try {
-      outcome = await deps.service.vote(approvalId, voter, vote, reason);
+      outcome = await deps.service.vote(approvalId, { voter, vote, reason, message });
     } catch (error) {
       logger.error({ err: (error as Error).message, approval: approvalId, voter: voter.id }, "could not record a Slack vote");
-      await tell(channel, voter.slackUserId, "Gatehouse could not record your vote right now. Try again in a moment.");
+      await tell(channel, user, "Gatehouse could not record your vote right now. Try again in a moment.");
       return;
     }
     const where = channel ?? ("approval" in outcome ? outcome.approval.slackChannel : null);
@@ -118,22 +133,22 @@ export function registerApprovalActions(app: App, deps: ApprovalActionDeps): voi
                 upstream: outcome.approval.upstream,
                 tool: outcome.approval.tool,
                 reason: outcome.reason,
-                data: { approvalId, reason: outcome.reason, vote },
+                data: { approvalId, reason: outcome.reason, vote, via: voter.via },
               },
             })
             .catch((error: unknown) => logger.error({ err: (error as Error).message, approval: approvalId }, "could not audit a refused vote"));
         }
-        await tell(where, voter.slackUserId, `You are not allowed to ${vote} this call: ${outcome.reason}`);
+        await tell(where, user, `You are not allowed to ${vote} this call: ${outcome.reason}`);
         return;
       case "already_decided":
         deps.onStale?.(approvalId);
-        await tell(where, voter.slackUserId, `This call was already decided (${outcome.approval.status.replace("_", " ")}); your vote was not counted.`);
+        await tell(where, user, `This call was already decided (${outcome.approval.status.replace("_", " ")}); your vote was not counted.`);
         return;
       case "duplicate":
-        await tell(where, voter.slackUserId, "You have already voted on this call.");
+        await tell(where, user, "You have already voted on this call.");
         return;
       case "not_found":
-        await tell(where, voter.slackUserId, "This approval no longer exists in Gatehouse.");
+        await tell(where, user, "This approval no longer exists in Gatehouse.");
         return;
       case "recorded":
       case "decided":
@@ -153,8 +168,14 @@ export function registerApprovalActions(app: App, deps: ApprovalActionDeps): voi
   }
 }
 
-function voterOf(identity: Pick<Identity, "team" | "user">): Voter & { slackUserId: string } {
-  const user = identity.user.id;
-  const team = identity.team?.id ?? identity.user.team_id ?? "unknown";
-  return { id: `slack:${team}:${user}`, display: `<@${user}>`, slackUserId: user };
+/**
+ * The message the button was on, as Slack reports it (container, and again in channel / message). Null when it
+ * is missing or the two disagree: such a click is refused, never guessed.
+ */
+function messageOf(click: ButtonClick): SlackMessageRef | null {
+  const channel = click.container?.channel_id ?? click.channel?.id;
+  const ts = click.container?.message_ts ?? click.message?.ts;
+  if (!channel || !ts || click.container?.type !== "message") return null;
+  if ((click.channel && click.channel.id !== channel) || (click.message && click.message.ts !== ts)) return null;
+  return { channel, ts };
 }

@@ -2,9 +2,10 @@
 // the JSON for chat.postMessage / chat.update / views.open goes out. Every piece of free text passes through
 // redactText again, because a message in a channel is the widest audience any argument ever reaches.
 import type { types as SlackTypes } from "@slack/bolt";
-import { isUnclaimedExpiry, type Approval, type ApprovalStatus } from "../approvals/types.ts";
+import { isUnclaimedExpiry, type Approval, type ApprovalStatus, type SlackMessageRef } from "../approvals/types.ts";
+import { renderVoter } from "../approvals/voters.ts";
 import { redactText } from "../audit/index.ts";
-import { actor, breakFences, clip, clipEscaped, code, codeBlock, escapeMrkdwn, formatDuration, mrkdwn, plain, slackDate } from "./mrkdwn.ts";
+import { breakFences, clip, clipEscaped, code, codeBlock, escapeMrkdwn, formatDuration, mrkdwn, ownerMention, plain, slackDate } from "./mrkdwn.ts";
 
 type KnownBlock = SlackTypes.KnownBlock;
 type ModalView = SlackTypes.ModalView;
@@ -82,12 +83,15 @@ export function approvalMessage(approval: Approval, now: Date): SlackMessage {
   return approval.status === "pending" ? pendingMessage(approval, now) : resolvedMessage(approval, now);
 }
 
-/** Modal opened by "Deny with reason…"; private_metadata carries the approval id to the submission. */
-export function denyReasonModal(approvalId: string): ModalView {
+/**
+ * Modal opened by "Deny with reason…". private_metadata carries the approval id and the message the button was
+ * on to the submission, where the vote is checked against the approval's own message like a button click.
+ */
+export function denyReasonModal(approvalId: string, message: SlackMessageRef | null): ModalView {
   return {
     type: "modal",
     callback_id: DENY_REASON_MODAL,
-    private_metadata: approvalId,
+    private_metadata: JSON.stringify({ approvalId, channel: message?.channel ?? null, ts: message?.ts ?? null }),
     title: plainText("Deny tool call"),
     submit: plainText("Deny"),
     close: plainText("Cancel"),
@@ -116,7 +120,7 @@ const HEADLINES: Record<ApprovalStatus, string> = {
 };
 
 function decisionText(approval: Approval): string {
-  const by = actor(approval.decidedBy);
+  const by = renderVoter(approval.decidedBy, "slack");
   const at = approval.decidedAt ? slackDate(approval.decidedAt) : "an unknown time";
   const reason = approval.decisionReason ? `\n>${mrkdwn(clip(approval.decisionReason, 1000)).replaceAll("\n", "\n>")}` : "";
   switch (approval.status) {
@@ -153,7 +157,7 @@ function outcomeText(approval: Approval): string | null {
 }
 
 function factsSection(approval: Approval, extra: string[]): KnownBlock {
-  const owner = approval.grantOwner ? ` (owner ${actor(approval.grantOwner)})` : "";
+  const owner = approval.grantOwner ? ` (owner ${ownerMention(approval.grantOwner)})` : "";
   return {
     type: "section",
     fields: [
@@ -200,7 +204,7 @@ function prettyJson(value: unknown): string {
 function votesLine(approval: Approval): string {
   const approvals = approval.votes.filter((v) => v.vote === "approve").length;
   const tally = `Approvals: ${approvals} of ${approval.spec.minApprovals} needed`;
-  const who = approval.votes.map((v) => `${actor(v.voter)} ${v.vote === "approve" ? "approved" : "denied"}`);
+  const who = approval.votes.map((v) => `${renderVoter(v.voter, "slack")} ${v.vote === "approve" ? "approved" : "denied"}`);
   return who.length > 0 ? `${tally} · ${who.join(", ")}` : `${tally} · no votes yet`;
 }
 

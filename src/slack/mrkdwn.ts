@@ -65,10 +65,7 @@ export function formatDuration(ms: number): string {
   return minutes % 60 > 0 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
 }
 
-/** "<@U123>" (a Slack voter's display) stays a mention, "slack:T1:U123" (a voter id) becomes one, the rest is text. */
-export function actor(value: string | null): string {
-  if (!value) return "someone";
-  if (/^<@[UW][A-Z0-9]+>$/.test(value)) return value;
-  const slackId = /^slack:[^:]+:([UW][A-Z0-9]+)$/.exec(value)?.[1] ?? (/^[UW][A-Z0-9]{2,}$/.test(value) ? value : null);
-  return slackId ? `<@${slackId}>` : mrkdwn(clip(value));
+/** A grant owner: a Slack user id becomes a mention, anything else stays (escaped) text. */
+export function ownerMention(owner: string): string {
+  return /^[UW][A-Z0-9]{2,}$/.test(owner) ? `<@${owner}>` : mrkdwn(clip(owner));
 }

@@ -1,30 +1,53 @@
-// Helpers for held-call tests: await the next approval created on a gateway, decide over the API,
-// and count executions in the demo upstream's state.
+// Helpers for held-call tests: await the next approval created on a gateway, decide over the API (as the
+// admin or as a reviewer), find the Slack message posted for an approval, and count executions in the demo
+// upstream's state.
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { Approval, ApprovalStatus } from "../../src/approvals/index.ts";
+import type { Approval, ApprovalStatus, SlackMessageRef } from "../../src/approvals/index.ts";
 import { textOf, type TestGateway } from "./gateway.ts";
+import { postedMessageRef, type SlackApiCall, type SlackApiStandIn } from "./slack-api.ts";
 
 export const FAST_APPROVALS = { pollMs: 100, reaperSeconds: 0.2, instanceStaleSeconds: 2, heartbeatSeconds: 0.5, maxWaitSeconds: 120 };
+export const ADMIN_TOKEN = "admin-token-for-tests";
 
-/** Resolves with the next approval that reaches `status` on this gateway's bus (any process's change arrives here too). */
+/**
+ * Resolves with the next approval that reaches `status` on this gateway's bus (any process's change arrives here
+ * too). "pending" means a newly created approval (an agent attaching to an open one publishes its status again).
+ */
 export function nextApproval(gw: TestGateway, status: ApprovalStatus = "pending", id?: string): Promise<Approval> {
   const { bus, repo } = gw.instance.approvals;
   return new Promise((resolve, reject) => {
     const unsubscribe = bus.subscribe((change) => {
-      if (change.status !== status || (id && change.id !== id)) return;
+      if (change.status !== status || (id && change.id !== id) || (status === "pending" && !id && !change.isNew)) return;
       unsubscribe();
       repo.get(change.id).then((a) => (a ? resolve(a) : reject(new Error("approval vanished"))), reject);
     });
   });
 }
 
-export async function decide(gw: TestGateway, id: string, decision: "approve" | "deny", body: { reason?: string; actor?: string } = {}) {
+/** POST /api/approvals/:id/approve|deny with the admin token, or with `token` (a reviewer's). `body` is sent as is. */
+export async function decide(gw: TestGateway, id: string, decision: "approve" | "deny", options: { reason?: string; token?: string; body?: Record<string, unknown> } = {}) {
   const response = await fetch(`${gw.url}/api/approvals/${id}/${decision}`, {
     method: "POST",
-    headers: { authorization: "Bearer admin-token-for-tests", "content-type": "application/json" },
-    body: JSON.stringify(body),
+    headers: { authorization: `Bearer ${options.token ?? ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify(options.body ?? (options.reason === undefined ? {} : { reason: options.reason })),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/**
+ * The Slack message posted for this approval, once the gateway has saved where it is (a click that arrives
+ * before that is refused, as it would be from Slack).
+ */
+export async function postedMessage(gw: TestGateway, slack: SlackApiStandIn, approvalId: string): Promise<SlackMessageRef> {
+  const posted = await slack.waitFor("chat.postMessage", (c: SlackApiCall) => JSON.stringify(c.body.blocks ?? "").includes(approvalId) && c.response.ok === true);
+  const message = postedMessageRef(posted);
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const row = await gw.instance.approvals.repo.get(approvalId);
+    if (row?.slackChannel === message.channel && row.slackTs === message.ts) return message;
+    if (Date.now() > deadline) throw new Error(`approval ${approvalId} never recorded its message ${message.channel}/${message.ts}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 export async function reconnectCount(client: Client, accountId: number): Promise<number> {

@@ -26,6 +26,8 @@ export interface TestGateway {
   dir: string;
   /** Creates a grant and returns its token. */
   createToken(name: string, owner?: string): Promise<string>;
+  /** Adds a reviewer (linked to a Slack user id when given) and returns their token. */
+  createReviewer(name: string, slackUserId?: string): Promise<string>;
   connect(token: string): Promise<Client>;
   writePolicy(name: string, policy: unknown): Promise<string>;
   close(): Promise<void>;
@@ -83,6 +85,11 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
       const created = await instance.grants.create(name, { owner });
       if (!created.ok) throw new Error(created.reason);
       return created.token;
+    },
+    async createReviewer(name, slackUserId) {
+      const added = await instance.reviewers.add(name, { slackUserId });
+      if (!added.ok) throw new Error(added.reason);
+      return added.token;
     },
     async connect(token) {
       const client = new Client({ name: "test-agent", version: "1.0.0" });

@@ -6,13 +6,15 @@ import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { Approval } from "../../src/approvals/types.ts";
+import type { Approval, SlackMessageRef } from "../../src/approvals/types.ts";
 
 export interface SlackApiCall {
   method: string;
   /** Form fields (JSON-looking values such as `blocks` decoded) or the JSON body. */
   body: Record<string, unknown>;
   token: string | null;
+  /** What the stand-in answered (e.g. the `ts` of a posted message). */
+  response: Record<string, unknown>;
 }
 
 export type SlackFailure = { kind: "error"; error: string } | { kind: "http"; status: number };
@@ -71,7 +73,7 @@ export async function startSlackApiStandIn(options: SlackApiStandInOptions = {})
     const method = (req.url ?? "").replace(/^\/api\//, "").split("?")[0] ?? "";
     const body = parseBody(req.headers["content-type"] ?? "", await readBody(req));
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? (typeof body.token === "string" ? body.token : null);
-    const call: SlackApiCall = { method, body, token };
+    const call: SlackApiCall = { method, body, token, response: {} };
     calls.push(call);
     const planned = failures.get(method);
     if (planned && planned.count > 0) {
@@ -79,16 +81,18 @@ export async function startSlackApiStandIn(options: SlackApiStandInOptions = {})
       if (planned.failure.kind === "http") {
         res.writeHead(planned.failure.status, { "content-type": "text/plain" }).end("stand-in failure");
       } else {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: false, error: planned.failure.error }));
+        call.response = { ok: false, error: planned.failure.error };
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(call.response));
       }
       arrivals.emit("call", call);
       return;
     }
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(token ? answer(call) : { ok: false, error: "not_authed" }));
+    call.response = token ? answer(call) : { ok: false, error: "not_authed" };
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(call.response));
     arrivals.emit("call", call);
   });
 
-  function answer({ method, body, token }: SlackApiCall): Record<string, unknown> {
+  function answer({ method, body, token }: Pick<SlackApiCall, "method" | "body" | "token">): Record<string, unknown> {
     switch (method) {
       case "auth.test":
         return { ok: true, url: "https://gatehouse-test.slack.com/", team: "Gatehouse Test", user: "gatehouse", team_id: TEAM_ID, user_id: BOT_USER_ID, bot_id: "B0GATEBOT" };
@@ -255,18 +259,27 @@ export function signSlackRequest(secret: string, rawBody: string, timestamp = Ma
   return { "x-slack-signature": signature, "x-slack-request-timestamp": String(timestamp) };
 }
 
+/** Where a posted message is, from the stand-in's answer to chat.postMessage. */
+export function postedMessageRef(call: SlackApiCall): SlackMessageRef {
+  const { channel, ts } = call.response as { channel?: unknown; ts?: unknown };
+  if (call.method !== "chat.postMessage" || typeof channel !== "string" || typeof ts !== "string") throw new Error(`not a posted message: ${call.method}`);
+  return { channel, ts };
+}
+
 export interface Clicker {
   userId: string;
   teamId?: string;
-  channelId?: string;
-  messageTs?: string;
+  /** The message the button is on (for a click that counts: the one posted for the approval). */
+  message: SlackMessageRef;
 }
 
-/** A block_actions payload for a click on one of the approval message's buttons. */
+/**
+ * A block_actions payload for a click on a button of a message, shaped as Slack sends it: the message is named by
+ * `container` (type, message_ts, channel_id) and again by `channel.id` and `message.ts`.
+ */
 export function buttonClickPayload(actionId: string, approvalId: string, clicker: Clicker): Record<string, unknown> {
   const teamId = clicker.teamId ?? TEAM_ID;
-  const channelId = clicker.channelId ?? "C0APPROVALS";
-  const messageTs = clicker.messageTs ?? "1700000000.000001";
+  const { channel: channelId, ts: messageTs } = clicker.message;
   return {
     type: "block_actions",
     api_app_id: "A0GATEHOUSE",
@@ -294,8 +307,13 @@ export function buttonClickPayload(actionId: string, approvalId: string, clicker
   };
 }
 
-/** A view_submission payload for the deny-reason modal. */
-export function denyReasonSubmissionPayload(approvalId: string, reason: string, clicker: Clicker): Record<string, unknown> {
+/** The private_metadata of the modal the app opened (from its views.open call). */
+export function openedModalMetadata(call: SlackApiCall): string {
+  return (call.body.view as { private_metadata: string }).private_metadata;
+}
+
+/** A view_submission payload for the deny-reason modal; `privateMetadata` is what the app put in the modal it opened. */
+export function denyReasonSubmissionPayload(privateMetadata: string, reason: string, clicker: Omit<Clicker, "message">): Record<string, unknown> {
   const teamId = clicker.teamId ?? TEAM_ID;
   return {
     type: "view_submission",
@@ -312,7 +330,7 @@ export function denyReasonSubmissionPayload(approvalId: string, reason: string, 
       team_id: teamId,
       type: "modal",
       callback_id: "gatehouse_deny_reason_modal",
-      private_metadata: approvalId,
+      private_metadata: privateMetadata,
       hash: "1700000000.abcdef",
       title: { type: "plain_text", text: "Deny tool call" },
       blocks: [],

@@ -6,5 +6,6 @@ export { gatewayInstances } from "./gateway-instances.ts";
 export { grants, type GrantRow } from "./grants.ts";
 export { mcpTasks, type McpTaskRow } from "./mcp-tasks.ts";
 export { rateCounters } from "./rate-counters.ts";
+export { reviewers, type ReviewerRow } from "./reviewers.ts";
 export { slackRequests } from "./slack-requests.ts";
 export { toolCalls, type ToolCallRow } from "./tool-calls.ts";

@@ -1,0 +1,1 @@
+export { createReviewerStore, REVIEWER_NAME, REVIEWER_TOKEN_PREFIX, type AddReviewerResult, type Reviewer, type ReviewerStore } from "./store.ts";
