@@ -10,6 +10,8 @@ import pg from "pg";
 import { parseConfig, parseEnv, PROJECT_ROOT } from "../../src/config/index.ts";
 import { silentLogger } from "../../src/log/index.ts";
 import { startGateway, type GatewayInstance } from "../../src/main.ts";
+import { startSmartleadHttpServer } from "../../examples/smartlead/http.ts";
+import type { AccountState } from "../../examples/smartlead/state.ts";
 
 export const DEMO_UPSTREAM = {
   command: process.execPath,
@@ -22,6 +24,8 @@ export interface TestGateway {
   instance: GatewayInstance;
   url: string;
   dir: string;
+  /** The config this gateway runs, written to `<dir>/gatehouse.json` so `gatehouse stdio --config` can join it. */
+  configFile: string;
   /** Creates a grant and returns its token. */
   createToken(name: string, owner?: string): Promise<string>;
   connect(token: string): Promise<Client>;
@@ -61,7 +65,9 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   }
   const schema = options.schema ?? `gh_t_${randomBytes(5).toString("hex")}`;
   const configText = JSON.stringify({ listen: { host: "127.0.0.1", port: 0 }, upstreams, storage: { dataDir: join(dir, "data"), schema }, ...options.extraConfig });
-  const config = parseConfig(configText, join(dir, "gatehouse.json"));
+  const configFile = join(dir, "gatehouse.json");
+  await writeFile(configFile, configText);
+  const config = parseConfig(configText, configFile);
   const env = parseEnv({
     DATABASE_URL: options.databaseUrl ?? process.env.DATABASE_URL,
     REDIS_URL: process.env.REDIS_URL,
@@ -74,6 +80,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     instance,
     url: instance.url!,
     dir,
+    configFile,
     writePolicy,
     async createToken(name, owner) {
       const created = await instance.grants.create(name, { owner });
@@ -95,6 +102,15 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
       if (!options.dir) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The demo upstream over Streamable HTTP, in this process: every gateway that uses it (the in-process
+ * one and any `gatehouse stdio` child) acts on one account, whose `state` the test can read.
+ */
+export async function startSmartleadUpstream(options: { stepDelayMs?: number } = {}): Promise<{ upstream: { url: string }; state: AccountState; close(): Promise<void> }> {
+  const server = await startSmartleadHttpServer({ port: 0, ...options });
+  return { upstream: { url: server.url }, state: server.state, close: server.close };
 }
 
 export async function dropSchema(schema: string): Promise<void> {
