@@ -1,6 +1,5 @@
 // Real third-party MCP clients behind one interface, so a test can make the same call through each
 // and assert on what that client's user would see. Findings per client: docs/clients.md.
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createMCPClient } from "@ai-sdk/mcp";
@@ -67,6 +66,16 @@ export interface StdioTarget {
   env: Record<string, string>;
 }
 
+export interface OpenOptions {
+  /** Defaults to the client kind. */
+  label?: string;
+  /**
+   * LangChain only: register the client-level `onProgress` hook, which makes the adapter send a
+   * progressToken on every call (without it, it sends none) and lets calls pass `onProgress`.
+   */
+  reportProgress?: boolean;
+}
+
 export type ClientKind = "inspector-stdio" | "inspector-http" | "mcp-remote" | "ai-sdk" | "langchain" | "sdk" | "sdk-task";
 
 /** The name the SDK-based drivers (sdk, sdk-task, mcp-remote's local side) send in clientInfo. */
@@ -101,7 +110,7 @@ function memoise(step: () => Promise<void>): () => Promise<void> {
 }
 
 /** The SDK Client with its defaults: `client.callTool`. */
-export async function openSdkClient(target: HttpTarget | StdioTarget, label = "sdk"): Promise<DrivenClient> {
+export async function openSdkClient(target: HttpTarget | StdioTarget, { label = "sdk" }: OpenOptions = {}): Promise<DrivenClient> {
   const client = new Client(SDK_CLIENT_INFO);
   await client.connect(transportFor(target));
   return {
@@ -136,7 +145,7 @@ async function sdkCallTool(client: Client, label: string, name: string, args: Re
  * server's pollInterval until the task is terminal, then tasks/result. (The SDK's own
  * `callToolStream` skips tasks/result for a failed task and reports only "Task <id> failed".)
  */
-export async function openSdkTaskClient(target: HttpTarget | StdioTarget, label = "sdk-task"): Promise<DrivenClient> {
+export async function openSdkTaskClient(target: HttpTarget | StdioTarget, { label = "sdk-task" }: OpenOptions = {}): Promise<DrivenClient> {
   const client = new Client(SDK_CLIENT_INFO);
   await client.connect(transportFor(target));
   return {
@@ -178,7 +187,7 @@ function transportFor(target: HttpTarget | StdioTarget): Transport {
 }
 
 /** Vercel AI SDK: `createMCPClient` over HTTP, then the tool's `execute`, as `generateText` would call it. */
-export async function openAiSdkClient(target: HttpTarget, label = "ai-sdk"): Promise<DrivenClient> {
+export async function openAiSdkClient(target: HttpTarget, { label = "ai-sdk" }: OpenOptions = {}): Promise<DrivenClient> {
   const client = await createMCPClient({ transport: { type: "http", url: target.url, headers: target.headers } });
   let tools = await client.tools();
   return {
@@ -203,18 +212,19 @@ export async function openAiSdkClient(target: HttpTarget, label = "ai-sdk"): Pro
 }
 
 /** LangChain: `MultiServerMCPClient` over HTTP, then `tool.invoke(args)` as an agent would. */
-export async function openLangChainClient(target: HttpTarget, label = "langchain"): Promise<DrivenClient> {
+export async function openLangChainClient(target: HttpTarget, { label = "langchain", reportProgress = false }: OpenOptions = {}): Promise<DrivenClient> {
+  // The hook is per client, not per call: concurrent calls on one client share the receiver.
   let onProgress: ((progress: Progress) => void) | undefined;
   const client = new MultiServerMCPClient({
     mcpServers: { gatehouse: { transport: "http", url: target.url, headers: target.headers, automaticSSEFallback: false } },
-    onProgress: (progress) => onProgress?.(progress as Progress),
+    ...(reportProgress && { onProgress: (progress: unknown) => onProgress?.(progress as Progress) }),
   });
   const tools = await client.getTools();
   return {
     label,
     listTools: async () => (await client.getTools()).map((t) => t.name),
     async callTool(name, args, options) {
-      refuse(label, options, ["resetTimeoutOnProgress", "onTask"]);
+      refuse(label, options, reportProgress ? ["resetTimeoutOnProgress", "onTask"] : ["resetTimeoutOnProgress", "onTask", "onProgress"]);
       const tool = tools.find((t) => t.name === name);
       if (!tool) return outcomeFromError(new Error(`${label}: no tool named ${name}`));
       onProgress = options?.onProgress;
@@ -238,7 +248,7 @@ function outcomeFromLangChain(value: unknown): ToolOutcome {
 }
 
 /** mcp-remote as a stdio child (as a desktop client launches it), with the SDK Client on the local side. */
-export async function openMcpRemoteClient(target: HttpTarget, label = "mcp-remote"): Promise<DrivenClient> {
+export async function openMcpRemoteClient(target: HttpTarget, { label = "mcp-remote" }: OpenOptions = {}): Promise<DrivenClient> {
   const home = await makeClientHome("mcp-remote");
   const headerArgs = Object.entries(target.headers).flatMap(([name, value]) => ["--header", `${name}:${value}`]);
   const transport = new StdioClientTransport({
@@ -274,28 +284,23 @@ export async function openMcpRemoteClient(target: HttpTarget, label = "mcp-remot
   return sdk;
 }
 
-/** The MCP Inspector CLI: one `mcp-inspector --cli` process per call, its JSON envelope parsed. */
-export async function openInspectorClient(target: HttpTarget | StdioTarget, label = "url" in target ? "inspector-http" : "inspector-stdio"): Promise<DrivenClient> {
+/**
+ * The MCP Inspector CLI: one `mcp-inspector --cli` process per call, its JSON envelope parsed. The
+ * CLI has a fixed 60 s request timeout and never asks for progress, so those options are refused.
+ */
+export async function openInspectorClient(target: HttpTarget | StdioTarget, { label = "url" in target ? "inspector-http" : "inspector-stdio" }: OpenOptions = {}): Promise<DrivenClient> {
   const home = await makeClientHome("inspector");
   const launcher = packageBin("@modelcontextprotocol/inspector", "mcp-inspector");
   const runs = new Set<ProcessRun>();
-  let configCount = 0;
-  const run = async (method: string[], timeoutMs?: number) => {
-    let targetArgs: string[];
-    if (timeoutMs !== undefined) {
-      // The request timeout is only settable per server entry in a config file.
-      const file = join(home.dir, `servers-${++configCount}.json`);
-      await writeFile(file, JSON.stringify({ mcpServers: { target: { ...inspectorServerEntry(target), requestTimeout: timeoutMs } } }));
-      targetArgs = ["--config", file, "--server", "target"];
-    } else if ("url" in target) {
-      targetArgs = [target.url, "--transport", "http", ...Object.entries(target.headers).flatMap(([n, v]) => ["--header", `${n}: ${v}`])];
-    } else {
-      // Inspector v2 gives a stdio server only the variables passed with -e; `--` keeps the
-      // server's own flags (gatehouse's --config) away from the Inspector's.
-      targetArgs = [...Object.entries(target.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]), "--", target.command, ...target.args];
-    }
+  const targetArgs =
+    "url" in target
+      ? [target.url, "--transport", "http", ...Object.entries(target.headers).flatMap(([n, v]) => ["--header", `${n}: ${v}`])]
+      : // Inspector v2 gives a stdio server only the variables passed with -e; `--` keeps the
+        // server's own flags (gatehouse's --config) away from the Inspector's.
+        [...Object.entries(target.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]), "--", target.command, ...target.args];
+  const run = async (method: string[]) => {
     const args = [launcher, "--cli", ...method, "--format", "json", ...targetArgs];
-    return runTracked(runs, process.execPath, args, { PATH: NODE_ONLY_PATH, ...home.env }, home.dir).exited;
+    return outcomeFromInspector(await runTracked(runs, process.execPath, args, { PATH: NODE_ONLY_PATH, ...home.env }, home.dir).exited);
   };
   const close = memoise(async () => {
     await stopAll(runs);
@@ -304,13 +309,13 @@ export async function openInspectorClient(target: HttpTarget | StdioTarget, labe
   return {
     label,
     async listTools() {
-      const listed = outcomeFromInspector(await run(["--method", "tools/list"]));
+      const listed = await run(["--method", "tools/list"]);
       if (listed.thrown) throw new Error(listed.thrown);
       return ((listed.raw as { tools?: Array<{ name: string }> }).tools ?? []).map((t) => t.name);
     },
     async callTool(name, args, options) {
-      refuse(label, options, ["resetTimeoutOnProgress", "onProgress", "signal", "onTask"]);
-      const { raw: _raw, ...outcome } = outcomeFromInspector(await run(["--method", "tools/call", "--tool-name", name, "--tool-args-json", JSON.stringify(args)], options?.timeoutMs));
+      refuse(label, options, ["timeoutMs", "resetTimeoutOnProgress", "onProgress", "signal", "onTask"]);
+      const { raw: _raw, ...outcome } = await run(["--method", "tools/call", "--tool-name", name, "--tool-args-json", JSON.stringify(args)]);
       return outcome;
     },
     close,
@@ -319,11 +324,6 @@ export async function openInspectorClient(target: HttpTarget | StdioTarget, labe
       await close();
     },
   };
-}
-
-function inspectorServerEntry(target: HttpTarget | StdioTarget): Record<string, unknown> {
-  if ("url" in target) return { type: "streamable-http", url: target.url, headers: target.headers };
-  return { type: "stdio", command: target.command, args: target.args, env: target.env };
 }
 
 // `--format json`: stdout carries {"result": …} when the call returned (also for isError, exit 5);
@@ -369,22 +369,23 @@ export function gatewayTargets(gw: TestGateway, grant: { name: string; token: st
 }
 
 /** Opens one client of the given kind against a gateway reached over HTTP and over `gatehouse stdio`. */
-export function openClient(kind: ClientKind, targets: { http: HttpTarget; stdio: StdioTarget }): Promise<DrivenClient> {
+export function openClient(kind: ClientKind, targets: { http: HttpTarget; stdio: StdioTarget }, options: OpenOptions = {}): Promise<DrivenClient> {
+  const opened = { label: kind, ...options };
   switch (kind) {
     case "inspector-stdio":
-      return openInspectorClient(targets.stdio);
+      return openInspectorClient(targets.stdio, opened);
     case "inspector-http":
-      return openInspectorClient(targets.http);
+      return openInspectorClient(targets.http, opened);
     case "mcp-remote":
-      return openMcpRemoteClient(targets.http);
+      return openMcpRemoteClient(targets.http, opened);
     case "ai-sdk":
-      return openAiSdkClient(targets.http);
+      return openAiSdkClient(targets.http, opened);
     case "langchain":
-      return openLangChainClient(targets.http);
+      return openLangChainClient(targets.http, opened);
     case "sdk":
-      return openSdkClient(targets.http);
+      return openSdkClient(targets.http, opened);
     case "sdk-task":
-      return openSdkTaskClient(targets.http);
+      return openSdkTaskClient(targets.http, opened);
   }
 }
 
