@@ -1,5 +1,6 @@
 // Real third-party MCP clients behind one interface, so a test can make the same call through each
-// and assert on what that client's user would see. Findings per client: docs/clients.md.
+// and assert on what that client's user would see. The library clients live here, the ones that
+// run as processes (Inspector CLI, mcp-remote) in client-processes.ts. Findings: docs/clients.md.
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createMCPClient } from "@ai-sdk/mcp";
@@ -11,103 +12,28 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { CallToolResultSchema, CreateTaskResultSchema, type Progress, type Task } from "@modelcontextprotocol/sdk/types.js";
 import type { ToolExecutionOptions } from "ai";
 import { PROJECT_ROOT } from "../../src/config/index.ts";
+import {
+  memoise,
+  outcomeFromError,
+  outcomeFromResult,
+  refuse,
+  SDK_CLIENT_INFO,
+  sdkCallTool,
+  sdkToolNames,
+  textOfContent,
+  type ClientKind,
+  type DrivenClient,
+  type HttpTarget,
+  type OpenOptions,
+  type StdioTarget,
+  type TaskUpdate,
+  type ToolOutcome,
+} from "./client-driver.ts";
+import { NODE_ONLY_PATH, openInspectorClient, openMcpRemoteClient } from "./client-processes.ts";
 import type { TestGateway } from "./gateway.ts";
-import { makeClientHome, NODE_ONLY_PATH, packageBin, packageVersion, runTracked, stopAll, type ProcessRun } from "./client-processes.ts";
 
-export interface ToolOutcome {
-  /** The text the caller got: the result's text content, or the message of what the client threw. */
-  text: string;
-  /** True for an isError result and for a thrown error. */
-  isError: boolean;
-  /** The result's `_meta` as the caller can see it; null when the client does not pass it on. */
-  meta: Record<string, unknown> | null;
-  /** Set when the client threw (or its process failed) instead of returning a result. */
-  thrown: string | null;
-}
-
-export interface TaskUpdate {
-  taskId: string;
-  status: string;
-  statusMessage?: string;
-}
-
-export interface CallOptions {
-  /** The client's own request timeout. A client without one throws instead of ignoring it. */
-  timeoutMs?: number;
-  /** SDK-based clients: restart the timeout on each progress notification. */
-  resetTimeoutOnProgress?: boolean;
-  /** Receive progress notifications (the client then sends a progressToken, where it can). */
-  onProgress?: (progress: Progress) => void;
-  /** Cancel from the caller's side, through the client's own cancellation path. */
-  signal?: AbortSignal;
-  /** Task client only: each status the task reports, starting with its creation. */
-  onTask?: (task: TaskUpdate) => void;
-}
-
-export interface DrivenClient {
-  label: string;
-  /** Tool names as this client offers them to its user (or model). */
-  listTools(): Promise<string[]>;
-  callTool(name: string, args: Record<string, unknown>, options?: CallOptions): Promise<ToolOutcome>;
-  /** The client's own orderly close (for process clients: SIGTERM). Idempotent. */
-  close(): Promise<void>;
-  /** Process clients only: SIGKILL, as when the client crashes. */
-  kill?(): Promise<void>;
-}
-
-export interface HttpTarget {
-  url: string;
-  headers: Record<string, string>;
-}
-
-export interface StdioTarget {
-  command: string;
-  args: string[];
-  env: Record<string, string>;
-}
-
-export interface OpenOptions {
-  /** Defaults to the client kind. */
-  label?: string;
-  /**
-   * LangChain only: register the client-level `onProgress` hook, which makes the adapter send a
-   * progressToken on every call (without it, it sends none) and lets calls pass `onProgress`.
-   */
-  reportProgress?: boolean;
-}
-
-export type ClientKind = "inspector-stdio" | "inspector-http" | "mcp-remote" | "ai-sdk" | "langchain" | "sdk" | "sdk-task";
-
-/** The name the SDK-based drivers (sdk, sdk-task, mcp-remote's local side) send in clientInfo. */
-export const SDK_CLIENT_INFO = { name: "gatehouse-test-sdk", version: packageVersion("@modelcontextprotocol/sdk") };
-
-export function outcomeFromResult(result: unknown): ToolOutcome {
-  const r = (result ?? {}) as { content?: unknown; isError?: unknown; _meta?: unknown };
-  return { text: textOfContent(r.content), isError: r.isError === true, meta: (r._meta as Record<string, unknown> | undefined) ?? null, thrown: null };
-}
-
-export function outcomeFromError(error: unknown): ToolOutcome {
-  const message = error instanceof Error ? error.message : String(error);
-  return { text: message, isError: true, meta: null, thrown: message };
-}
-
-function textOfContent(content: unknown): string {
-  if (typeof content === "string") return content;
-  const blocks = Array.isArray(content) ? content : content ? [content] : [];
-  return (blocks as Array<{ type?: string; text?: string }>)
-    .filter((b) => b.type === "text")
-    .map((b) => b.text)
-    .join("\n");
-}
-
-function refuse(label: string, options: CallOptions | undefined, unsupported: Array<keyof CallOptions>): void {
-  for (const key of unsupported) if (options?.[key] !== undefined) throw new Error(`${label} has no way to honour ${key}`);
-}
-
-function memoise(step: () => Promise<void>): () => Promise<void> {
-  let closing: Promise<void> | undefined;
-  return () => (closing ??= step());
-}
+export { outcomeFromError, outcomeFromResult, SDK_CLIENT_INFO, openInspectorClient, openMcpRemoteClient };
+export type { CallOptions, ClientKind, DrivenClient, HttpTarget, OpenOptions, StdioTarget, TaskUpdate, ToolOutcome } from "./client-driver.ts";
 
 /** The SDK Client with its defaults: `client.callTool`. */
 export async function openSdkClient(target: HttpTarget | StdioTarget, { label = "sdk" }: OpenOptions = {}): Promise<DrivenClient> {
@@ -119,25 +45,6 @@ export async function openSdkClient(target: HttpTarget | StdioTarget, { label = 
     callTool: (name, args, options) => sdkCallTool(client, label, name, args, options),
     close: memoise(() => client.close()),
   };
-}
-
-async function sdkToolNames(client: Client): Promise<string[]> {
-  return (await client.listTools()).tools.map((t) => t.name);
-}
-
-async function sdkCallTool(client: Client, label: string, name: string, args: Record<string, unknown>, options: CallOptions | undefined): Promise<ToolOutcome> {
-  refuse(label, options, ["onTask"]);
-  try {
-    const result = await client.callTool({ name, arguments: args }, CallToolResultSchema, {
-      timeout: options?.timeoutMs,
-      resetTimeoutOnProgress: options?.resetTimeoutOnProgress,
-      onprogress: options?.onProgress,
-      signal: options?.signal,
-    });
-    return outcomeFromResult(result);
-  } catch (error) {
-    return outcomeFromError(error);
-  }
 }
 
 /**
@@ -169,6 +76,9 @@ export async function openSdkTaskClient(target: HttpTarget | StdioTarget, { labe
       } catch (error) {
         return outcomeFromError(error);
       }
+    },
+    async cancelTask(taskId) {
+      await client.experimental.tasks.cancelTask(taskId);
     },
     close: memoise(() => client.close()),
   };
@@ -245,108 +155,6 @@ function outcomeFromLangChain(value: unknown): ToolOutcome {
   const block = value as { meta?: Record<string, unknown> } | null;
   const meta = block && typeof block === "object" && !Array.isArray(block) ? (block.meta ?? null) : null;
   return { text: textOfContent(value), isError: false, meta, thrown: null };
-}
-
-/** mcp-remote as a stdio child (as a desktop client launches it), with the SDK Client on the local side. */
-export async function openMcpRemoteClient(target: HttpTarget, { label = "mcp-remote" }: OpenOptions = {}): Promise<DrivenClient> {
-  const home = await makeClientHome("mcp-remote");
-  const headerArgs = Object.entries(target.headers).flatMap(([name, value]) => ["--header", `${name}:${value}`]);
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [packageBin("mcp-remote", "mcp-remote"), target.url, ...headerArgs, "--transport", "http-only"],
-    env: { PATH: NODE_ONLY_PATH, ...home.env },
-    stderr: "pipe",
-  });
-  let stderr = "";
-  transport.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const client = new Client(SDK_CLIENT_INFO);
-  try {
-    await client.connect(transport);
-  } catch (error) {
-    await transport.close();
-    await home.remove();
-    throw new Error(`mcp-remote did not connect: ${(error as Error).message}\n${stderr}`);
-  }
-  const sdk: DrivenClient = {
-    label,
-    listTools: () => sdkToolNames(client),
-    callTool: (name, args, options) => sdkCallTool(client, label, name, args, options),
-    close: memoise(async () => {
-      await client.close(); // the SDK ends stdin, then SIGTERM / SIGKILL if the bridge lingers
-      await home.remove();
-    }),
-    async kill() {
-      const pid = transport.pid;
-      if (pid) process.kill(pid, "SIGKILL");
-      await sdk.close();
-    },
-  };
-  return sdk;
-}
-
-/**
- * The MCP Inspector CLI: one `mcp-inspector --cli` process per call, its JSON envelope parsed. The
- * CLI has a fixed 60 s request timeout and never asks for progress, so those options are refused.
- */
-export async function openInspectorClient(target: HttpTarget | StdioTarget, { label = "url" in target ? "inspector-http" : "inspector-stdio" }: OpenOptions = {}): Promise<DrivenClient> {
-  const home = await makeClientHome("inspector");
-  const launcher = packageBin("@modelcontextprotocol/inspector", "mcp-inspector");
-  const runs = new Set<ProcessRun>();
-  const targetArgs =
-    "url" in target
-      ? [target.url, "--transport", "http", ...Object.entries(target.headers).flatMap(([n, v]) => ["--header", `${n}: ${v}`])]
-      : // Inspector v2 gives a stdio server only the variables passed with -e; `--` keeps the
-        // server's own flags (gatehouse's --config) away from the Inspector's.
-        [...Object.entries(target.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]), "--", target.command, ...target.args];
-  const run = async (method: string[]) => {
-    const args = [launcher, "--cli", ...method, "--format", "json", ...targetArgs];
-    return outcomeFromInspector(await runTracked(runs, process.execPath, args, { PATH: NODE_ONLY_PATH, ...home.env }, home.dir).exited);
-  };
-  const close = memoise(async () => {
-    await stopAll(runs);
-    await home.remove();
-  });
-  return {
-    label,
-    async listTools() {
-      const listed = await run(["--method", "tools/list"]);
-      if (listed.thrown) throw new Error(listed.thrown);
-      return ((listed.raw as { tools?: Array<{ name: string }> }).tools ?? []).map((t) => t.name);
-    },
-    async callTool(name, args, options) {
-      refuse(label, options, ["timeoutMs", "resetTimeoutOnProgress", "onProgress", "signal", "onTask"]);
-      const { raw: _raw, ...outcome } = await run(["--method", "tools/call", "--tool-name", name, "--tool-args-json", JSON.stringify(args)]);
-      return outcome;
-    },
-    close,
-    async kill() {
-      await stopAll(runs, "SIGKILL");
-      await close();
-    },
-  };
-}
-
-// `--format json`: stdout carries {"result": …} when the call returned (also for isError, exit 5);
-// stderr ends with {"error": {"code", "message"}} when it failed (after the stdio server's own logs).
-function outcomeFromInspector(run: { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }): ToolOutcome & { raw: unknown } {
-  const result = lastJsonWith(run.stdout, "result");
-  if (result !== undefined) return { ...outcomeFromResult(result), raw: result };
-  const error = lastJsonWith(run.stderr, "error") as { message?: string } | undefined;
-  const message = error?.message ?? `inspector exited (${run.code ?? run.signal}): ${run.stderr.trim().slice(-2000)}`;
-  return { ...outcomeFromError(new Error(message)), raw: null };
-}
-
-function lastJsonWith(text: string, key: string): unknown {
-  for (const line of text.trim().split("\n").reverse()) {
-    if (!line.startsWith("{")) continue;
-    try {
-      const parsed = JSON.parse(line) as Record<string, unknown>;
-      if (key in parsed) return parsed[key];
-    } catch {
-      // not a JSON line of the envelope
-    }
-  }
-  return undefined;
 }
 
 /**
