@@ -24,6 +24,8 @@ export interface TestGateway {
   instance: GatewayInstance;
   url: string;
   dir: string;
+  /** The config this gateway runs, written to `<dir>/gatehouse.json` so `gatehouse stdio --config` can join it. */
+  configFile: string;
   /** Creates a grant and returns its token. */
   createToken(name: string, owner?: string): Promise<string>;
   /** Adds a reviewer (linked to a Slack user id when given) and returns their token. */
@@ -65,7 +67,9 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   }
   const schema = options.schema ?? `gh_t_${randomBytes(5).toString("hex")}`;
   const configText = JSON.stringify({ listen: { host: "127.0.0.1", port: 0 }, upstreams, storage: { dataDir: join(dir, "data"), schema }, ...options.extraConfig });
-  const config = parseConfig(configText, join(dir, "gatehouse.json"));
+  const configFile = join(dir, "gatehouse.json");
+  await writeFile(configFile, configText);
+  const config = parseConfig(configText, configFile);
   const env = parseEnv({
     DATABASE_URL: options.databaseUrl ?? process.env.DATABASE_URL,
     REDIS_URL: process.env.REDIS_URL,
@@ -80,6 +84,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     instance,
     url: instance.url!,
     dir,
+    configFile,
     writePolicy,
     async createToken(name, owner) {
       const created = await instance.grants.create(name, { owner });
