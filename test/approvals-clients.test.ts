@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Approval } from "../src/approvals/index.ts";
 import { decide } from "./helpers/approvals.ts";
-import { CLIENT_KINDS, gatewayTargets, openClient, type ClientKind, type DrivenClient, type ToolOutcome } from "./helpers/clients.ts";
+import { CLIENT_KINDS, gatewayTargets, openClient, openSdkClient, type ClientKind, type DrivenClient, type ToolOutcome } from "./helpers/clients.ts";
 import { startTestGateway, storageLabel, type TestGateway } from "./helpers/gateway.ts";
 import { waitUntil } from "./helpers/process.ts";
 import { startCountingUpstream, type CountingUpstream } from "./helpers/upstream.ts";
@@ -122,6 +122,16 @@ describe(`held calls through real clients (${storageLabel()})`, () => {
         assert.equal(runs(), before);
       });
     });
+  });
+
+  it("cancels the held call of a stdio client that closes its stdin (the session ended)", async () => {
+    const client = await openSdkClient(waiting.stdio, { label: "sdk-over-stdio" });
+    const call = client.callTool(RECONNECT, { email_account_ids: [501, 502, 503, 504, 505] });
+    const approval = await approvalFor([501, 502, 503, 504, 505]);
+    await client.close(); // the SDK's stdio transport ends the child's stdin
+    await call;
+    const ended = await waitUntil(() => gw.instance.approvals.repo.get(approval.id), (a) => a?.status !== "pending", 30_000);
+    assert.equal(ended?.status, "cancelled");
   });
 });
 

@@ -93,12 +93,13 @@ export function createApprovalFollower(deps: {
             logger.warn({ approval: current.id, err: (error as Error).message }, "could not start the approved call yet; retrying");
           }
         }
-        if (stopping.signal.aborted) return pendingAnswer(current, settings.pendingText, "Gatehouse is restarting; nothing was lost.");
-        if (options.detached?.aborted) return pendingAnswer(current, settings.pendingText);
+        // An explicit cancel wins over the gateway stopping at the same moment (a stdio client closing stdin).
         if (options.signal?.aborted) {
           if (options.onCancel === "stop_waiting") return pendingAnswer(current, settings.pendingText);
           return await cancelApproval(current, options.signal.reason, settings);
         }
+        if (stopping.signal.aborted) return pendingAnswer(current, settings.pendingText, "Gatehouse is restarting; nothing was lost.");
+        if (options.detached?.aborted) return pendingAnswer(current, settings.pendingText);
         const now = Date.now();
         if (now >= deadline) return pendingAnswer(current, settings.pendingText);
         if (now >= nextBeat) {
