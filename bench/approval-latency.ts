@@ -41,7 +41,8 @@ async function measure(label: string, holder: TestGateway, prepare: (id: string)
   const samples: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const created = nextApproval(holder);
-    const call = client.callTool({ name: "act", arguments: {} });
+    // Distinct arguments each round: an identical call would attach to (or replay) the previous approval.
+    const call = client.callTool({ name: "act", arguments: { path: label, round: i } });
     const approval = await created;
     const decide = await prepare(approval.id);
     const reached = new Promise<number>((resolve) => (onUpstreamCall = () => resolve(performance.now())));

@@ -121,7 +121,7 @@ export function createApprovalFollower(deps: {
       wakeup.close();
       await bestEffort("record that the agent left", first.id, async () => {
         await repo.detachWaiter(first.id, waiterId);
-        await deps.bus.publish({ id: first.id, status: current.status });
+        if (!isTerminal(current.status)) await deps.bus.publish({ id: first.id, status: current.status });
       });
     }
   }

@@ -112,9 +112,10 @@ export function createApprovalRepository(database: Database) {
     /** Inserts the vote once per (approval, voter); false when this person already voted. */
     async addVote(id: string, voter: string, vote: Vote["vote"], reason: string | null): Promise<boolean> {
       const rows = await db.insert(approvalVotes).values({ approvalId: id, voter, vote, reason }).onConflictDoNothing().returning();
-      if (rows.length > 0) await touch(id);
       return rows.length > 0;
     },
+    /** A change reviewers see that is not a transition (a vote short of the quorum). */
+    markChanged: (id: string) => touch(id),
     async countApproveVotes(id: string): Promise<number> {
       const [row] = await db
         .select({ n: sql<number>`count(distinct ${approvalVotes.voter})::int` })
@@ -189,7 +190,12 @@ export function createApprovalRepository(database: Database) {
     },
     async detachWaiter(approvalId: string, waiterId: string): Promise<void> {
       const removed = await db.delete(approvalWaiters).where(eq(approvalWaiters.id, waiterId)).returning({ id: approvalWaiters.id });
-      if (removed.length > 0) await touch(approvalId, { lastSeenAt: new Date() });
+      if (removed.length === 0) return;
+      // Once the approval ended, whether an agent waits is no longer shown: no new version to render.
+      await db
+        .update(approvals)
+        .set({ lastSeenAt: new Date(), version: sql`CASE WHEN ${approvals.status} IN ('pending', 'approved', 'executing') THEN ${approvals.version} + 1 ELSE ${approvals.version} END` })
+        .where(eq(approvals.id, approvalId));
     },
     /** The agent came back without waiting (an identical MCP task call): counts, and shows. */
     recordReturn: (approvalId: string) => touch(approvalId, { lastSeenAt: new Date(), attachCount: sql`${approvals.attachCount} + 1` }),

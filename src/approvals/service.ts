@@ -111,6 +111,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
       if (vote === "deny") return decide(approval, "denied", voter, reason ?? null);
       const approvals = await repo.countApproveVotes(id);
       if (approvals >= approval.spec.minApprovals) return decide(approval, "approved", voter, approvals > 1 ? `${approvals} approvals` : null);
+      await repo.markChanged(id);
       await audit.record(approvalAuditEntry(approval, "approval.vote", voter.id, { vote, reason: reason ?? null, via: voter.via })).catch(() => {});
       const current = (await repo.get(id)) ?? approval;
       await bus.publish({ id, status: current.status });
