@@ -9,11 +9,11 @@ export {
   listAuditEvents,
   listToolCalls,
   MAX_PAGE_SIZE,
-  parseSince,
   type AuditEventFilters,
   type Page,
   type ToolCallFilters,
 } from "./query.ts";
+export { EARLIEST_QUERY_TIME, LATEST_QUERY_TIME, parseSince } from "./since.ts";
 export { isSecretKey, looksRandom, REDACTED, redactArguments, redactText } from "./redact.ts";
 export { verifyAuditChain, type VerifyResult } from "./verify.ts";
 export { createAuditWriter, type AuditWriter, type AuditWriterOptions, type AuditWriterStatus } from "./writer.ts";
