@@ -114,9 +114,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const callId = randomUUID();
     const route = deps.naming.resolve(name);
     const upstream = route ? deps.upstreams.get(route.upstream) : undefined;
-    if (!route || !upstream || (await isUnknownTool(upstream, route.tool))) {
-      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-    }
+    if (!route || !upstream || (await isUnknownTool(upstream, route.tool))) throw unknownTool(name);
 
     const { redacted, hash } = redactArguments(args);
     const base = {
@@ -133,16 +131,24 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ? evaluate(policy, { tool: route.tool, args, grant: factsGrant(context.grant), session: { id: context.sessionId } }, now())
       : { kind: "deny", rule: null, reason: `No valid policy is loaded for upstream "${upstream.name}"; every call to it is denied.` };
 
-    const finish = <T extends CallOutcome>(result: T, outcome: string): T => {
+    const countCall = (outcome: string) => {
       deps.metrics.toolCalls.inc({ upstream: upstream.name, decision: decision.kind, outcome });
       deps.metrics.callDuration.observe({ upstream: upstream.name, decision: decision.kind }, (performance.now() - started) / 1000);
+    };
+    const finish = <T extends CallOutcome>(result: T, outcome: string): T => {
+      countCall(outcome);
       return result;
     };
 
-    if (decision.kind === "deny" || decision.kind === "hide") {
-      const reason = decision.kind === "hide" ? `Tool ${name} is not available to this agent: ${decision.reason}` : decision.reason;
-      await deps.audit.record(entry(base, { type: `call.${decision.kind === "hide" ? "hidden" : "denied"}`, decision: decision.kind, rule: decision.rule, reason, status: "refused" }));
-      return finish(refusal(reason, { decision: decision.kind, rule: decision.rule, callId }), "refused");
+    if (decision.kind === "hide") {
+      // Audited as hidden, answered exactly like a tool that does not exist: the agent learns nothing.
+      await deps.audit.record(entry(base, { type: "call.hidden", decision: "hide", rule: decision.rule, reason: decision.reason, status: "refused" }));
+      countCall("refused");
+      throw unknownTool(name);
+    }
+    if (decision.kind === "deny") {
+      await deps.audit.record(entry(base, { type: "call.denied", decision: "deny", rule: decision.rule, reason: decision.reason, status: "refused" }));
+      return finish(refusal(decision.reason, { decision: "deny", rule: decision.rule, callId }), "refused");
     }
 
     const reserved = await reserveQuota(decision, base);
@@ -245,6 +251,11 @@ export async function forward(
     const text = `Upstream "${upstream.name}" failed to run ${tool}: ${message}`;
     return { result: refusal(text, { decision: "error", rule: null, callId, code: isGatewayError(error) ? error.code : "upstream_failed" }), isFailure: true, error: message };
   }
+}
+
+/** The one answer to a tool the agent may not know about, whether it is missing or hidden by policy. */
+function unknownTool(name: string): McpError {
+  return new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
 }
 
 /** True only when the upstream's tool list is known and lacks the tool; an unreachable upstream is judged later. */
