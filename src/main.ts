@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { ApprovalNotifications } from "./approvals/index.ts";
 import { startApprovals, type ApprovalsModule } from "./approvals/module.ts";
 import { createAuditWriter, type AuditWriter } from "./audit/index.ts";
-import type { Env, GatehouseConfig } from "./config/index.ts";
+import { resolveApprovalsChannel, type ApprovalsChannel, type Env, type GatehouseConfig } from "./config/index.ts";
 import { connectDatabase, migrateDatabase, openEmbeddedDatabase, type Database } from "./db/index.ts";
 import { GatewayError } from "./errors.ts";
 import { createGrantStore, generateToken, type Grant, type GrantStore } from "./grants/index.ts";
@@ -55,6 +55,8 @@ export interface GatewayInstance {
   approvals: ApprovalsModule;
   /** How Slack is connected, or null when it is off (no SLACK_BOT_TOKEN). */
   slackMode: "http" | "socket" | null;
+  /** Channel for approval messages whose policy names none (approvals.channel, else SLACK_CHANNEL). */
+  approvalsChannel: ApprovalsChannel | null;
   quota: QuotaStore;
   /** The demo grant's token, when this start created or rotated it. */
   demoToken: string | null;
@@ -157,6 +159,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     }
     const naming = createToolNaming(config.namespace, [...upstreams.keys()]);
 
+    const approvalsChannel = resolveApprovalsChannel(config, env);
     const slackClient = env.SLACK_BOT_TOKEN ? createSlackClient({ botToken: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL, logger }) : null;
     const directory = slackClient ? createSlackDirectory(slackClient) : null;
     let notifications: ApprovalNotifications = NO_NOTIFICATIONS;
@@ -170,7 +173,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       hasNotifier: slackClient !== null,
       isApprover: directory?.isApprover,
       settings: {
-        defaultChannel: config.approvals.channel ?? null,
+        defaultChannel: approvalsChannel?.id ?? null,
         maxHoldMs: config.approvals.maxHoldSeconds * 1000,
         heartbeatMs: config.approvals.heartbeatSeconds * 1000,
         pollMs: config.approvals.pollMs,
@@ -196,7 +199,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
             database,
             audit,
             logger,
-            defaultChannel: config.approvals.channel ?? null,
+            defaultChannel: approvalsChannel?.id ?? null,
             auditRefusals: false,
             onStale: (id) => void refreshMessage(id),
           })
@@ -261,7 +264,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       const address = server.address() as AddressInfo;
       url = `http://${formatHost(address.address)}:${address.port}`;
     }
-    return { config, url, gateway, grants, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, quota, demoToken, adminToken, events, close };
+    return { config, url, gateway, grants, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, approvalsChannel, quota, demoToken, adminToken, events, close };
   } catch (error) {
     await close();
     throw error;

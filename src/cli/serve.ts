@@ -17,7 +17,7 @@ export function registerServeCommands(program: Command): void {
       const { config, env } = await loadCliContext(options.config);
       const logger = createLogger(env.LOG_LEVEL);
       const instance = await startGateway({ config, env, logger });
-      print(banner(instance));
+      print(startupBanner(instance));
       await untilSignal(instance);
     });
 
@@ -55,7 +55,8 @@ async function untilSignal(instance: GatewayInstance): Promise<void> {
   });
 }
 
-function banner(instance: GatewayInstance): string {
+/** What `gatehouse start` prints once the gateway listens. */
+export function startupBanner(instance: GatewayInstance): string {
   const mcpUrl = `${instance.url}/mcp`;
   const token = instance.demoToken ?? "<grant token from `gatehouse grants create --name <n>`>";
   const upstreams = [...instance.upstreams.keys()].join(", ");
@@ -71,6 +72,14 @@ function banner(instance: GatewayInstance): string {
       ? `  Slack          on (${instance.slackMode === "socket" ? "Socket Mode" : `HTTP: ${instance.url}/slack/events`})`
       : "  Slack          off (no SLACK_BOT_TOKEN): decide held calls with `gatehouse approvals list|approve|deny` or /api/approvals",
   ];
+  if (instance.slackMode) {
+    const channel = instance.approvalsChannel;
+    lines.push(
+      channel
+        ? `  Approvals to   ${channel.id}  (from ${channel.source}; a policy's approval.channel overrides it)`
+        : "  Approvals to   no default channel: set SLACK_CHANNEL or approvals.channel, or approval.channel in each policy",
+    );
+  }
   if (instance.adminToken && instance.config.isDemo && !process.env.GATEHOUSE_ADMIN_TOKEN) lines.push(`  Admin token    ${instance.adminToken}  (for /api; set GATEHOUSE_ADMIN_TOKEN to fix it)`);
   const cursor = { mcpServers: { gatehouse: { url: mcpUrl, headers: { Authorization: `Bearer ${token}` } } } };
   const desktop = { mcpServers: { gatehouse: { command: "node", args: [bin, "stdio", "--grant", instance.demoToken ? "demo" : "<grant>"] } } };
