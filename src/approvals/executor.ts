@@ -31,9 +31,13 @@ export function createApprovalExecutor(deps: {
       // The executing row is committed; its audit event need not delay the call.
       void deps.service.announce(claimed, `gateway:${deps.instanceId}`);
       const started = performance.now();
-      const { result, isFailure, error } = await forward(upstream, claimed.tool, claimed.args, { onprogress: options.onprogress }, claimed.callId);
+      const { result, outcome, error } = await forward(upstream, claimed.tool, claimed.args, { onprogress: options.onprogress }, claimed.callId);
       const durationMs = Math.round(performance.now() - started);
-      const finished = await deps.repo.finishExecution(claimed.id, { status: isFailure ? "failed" : "succeeded", result, error, durationMs });
+      // Sent but unanswered (connection lost, timeout): it may have run, so never `failed`, never retried.
+      const finished =
+        outcome === "unknown"
+          ? await deps.repo.markOutcomeUnknown(claimed.id, error ?? "the upstream gave no answer")
+          : await deps.repo.finishExecution(claimed.id, { status: outcome, result, error, durationMs });
       if (!finished) {
         // The reaper declared this instance dead while the call ran; keep its verdict.
         deps.logger.error({ approval: claimed.id }, "execution finished after being marked outcome_unknown");

@@ -72,6 +72,6 @@ function describe(approval: Approval): string {
     case "cancelled":
       return `cancelled${approval.decisionReason ? `: ${approval.decisionReason}` : ""}`;
     case "outcome_unknown":
-      return "outcome unknown: the gateway stopped while the call ran";
+      return `outcome unknown: ${approval.error ?? "the gateway stopped while the call ran"}; it may have run and is not retried`;
   }
 }

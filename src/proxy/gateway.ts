@@ -177,24 +177,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await releaseQuota(reserved.reservation);
       return finish(refusal(`Call refused: the audit log is unavailable (${toWireMessage(error).message}). Try again later.`, { decision: "error", rule: null, callId, code: "audit_unavailable" }), "error");
     }
-    const { result, isFailure, error } = await forward(upstream, route.tool, args, extra, callId);
-    if (isFailure) await releaseQuota(reserved.reservation);
+    const { result, outcome, error } = await forward(upstream, route.tool, args, extra, callId);
+    // A call that may have run keeps its quota, like one that did.
+    if (outcome === "failed") await releaseQuota(reserved.reservation);
     const durationMs = Math.round(performance.now() - started);
+    const status = outcome === "unknown" ? "outcome_unknown" : outcome;
     // The decision row is already committed; the outcome row is written in the background.
     deps.audit
-      .record(
-        entry(base, {
-          type: isFailure ? "call.failed" : "call.succeeded",
-          decision: "allow",
-          rule: decision.rule,
-          reason: decision.reason,
-          status: isFailure ? "failed" : "succeeded",
-          durationMs,
-          error,
-        }),
-      )
+      .record(entry(base, { type: `call.${status}`, decision: "allow", rule: decision.rule, reason: decision.reason, status, durationMs, error }))
       .catch((e: unknown) => deps.logger.error({ callId, err: (e as Error).message }, "could not record call outcome"));
-    return finish(result, isFailure ? "failed" : "succeeded");
+    return finish(result, outcome);
   }
 
   async function reserveQuota(
@@ -236,20 +228,34 @@ type CallBase = {
   argsHash: string;
 };
 
+/** How a forwarded call ended: `unknown` when it was sent but no answer came back, so it may have run. */
+export type ForwardOutcome = "succeeded" | "failed" | "unknown";
+
+export interface Forwarded {
+  result: CallToolResult;
+  outcome: ForwardOutcome;
+  /** The upstream's error text (failed) or why there is no answer (unknown); null when it succeeded. */
+  error: string | null;
+}
+
 export async function forward(
   upstream: UpstreamConnection,
   tool: string,
   args: Record<string, unknown>,
   extra: CallExtra,
   callId: string,
-): Promise<{ result: CallToolResult; isFailure: boolean; error: string | null }> {
+): Promise<Forwarded> {
   try {
     const result = await upstream.callTool(tool, args, { signal: extra.signal, onprogress: extra.onprogress });
-    return { result, isFailure: result.isError === true, error: result.isError ? firstText(result) : null };
+    return { result, outcome: result.isError ? "failed" : "succeeded", error: result.isError ? firstText(result) : null };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    if (isGatewayError(error) && error.code === "upstream_outcome_unknown") {
+      const text = `${message}. The call to ${tool} was sent, so it may or may not have run; Gatehouse does not retry it. Check its effect before calling it again.`;
+      return { result: refusal(text, { decision: "error", rule: null, callId, code: error.code }), outcome: "unknown", error: message };
+    }
     const text = `Upstream "${upstream.name}" failed to run ${tool}: ${message}`;
-    return { result: refusal(text, { decision: "error", rule: null, callId, code: isGatewayError(error) ? error.code : "upstream_failed" }), isFailure: true, error: message };
+    return { result: refusal(text, { decision: "error", rule: null, callId, code: isGatewayError(error) ? error.code : "upstream_failed" }), outcome: "failed", error: message };
   }
 }
 
