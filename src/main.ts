@@ -11,6 +11,7 @@ import { connectDatabase, migrateDatabase, openEmbeddedDatabase, type Database }
 import { GatewayError } from "./errors.ts";
 import { createGrantStore, generateToken, type Grant, type GrantStore } from "./grants/index.ts";
 import { createHttpApp } from "./http/app.ts";
+import type { McpRoute } from "./http/mcp.ts";
 import { createLogger, type Logger } from "./log/index.ts";
 import { createMetrics } from "./metrics/index.ts";
 import { createGateway, createToolNaming, createUpstreamConnection, loadPolicies, type Gateway, type PolicySource, type TaskSupport, type UpstreamConnection } from "./proxy/index.ts";
@@ -61,6 +62,8 @@ export interface GatewayInstance {
   /** The demo grant's token, when this start created or rotated it. */
   demoToken: string | null;
   adminToken: string | undefined;
+  /** The /mcp route and its sessions; null for `gatehouse stdio`. */
+  mcp: McpRoute | null;
   /** "policy.reloaded" / "policy.error" (upstream, issues): lets tests and embedders await reloads. */
   events: EventEmitter;
   close(): Promise<void>;
@@ -235,6 +238,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     const gateway = createGateway({ upstreams, policies, naming, quota, audit, logger, metrics, approvals: approvals.hold, tools: [approvals.statusTool] });
 
     let url: string | null = null;
+    let mcpRoute: McpRoute | null = null;
     if (isHttp) {
       const { app, mcp } = createHttpApp({
         gateway,
@@ -246,11 +250,13 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         metrics,
         logger,
         maxBodyBytes: config.limits.maxBodyBytes,
+        sessionLimits: { idleMs: config.limits.sessionIdleSeconds * 1000, maxPerGrant: config.limits.maxSessionsPerGrant },
         anonymousGrant,
         adminToken,
         tasksFor,
         slackRouter: slack?.mode === "http" ? slack.router : undefined,
       });
+      mcpRoute = mcp;
       const server: HttpServer = app.listen(env.PORT ?? config.listen.port, env.HOST ?? config.listen.host);
       await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e as Error))]);
       closers.push(async () => {
@@ -264,7 +270,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       const address = server.address() as AddressInfo;
       url = `http://${formatHost(address.address)}:${address.port}`;
     }
-    return { config, url, gateway, grants, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, approvalsChannel, quota, demoToken, adminToken, events, close };
+    return { config, url, gateway, grants, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, approvalsChannel, quota, demoToken, adminToken, mcp: mcpRoute, events, close };
   } catch (error) {
     await close();
     throw error;
