@@ -3,7 +3,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import type { Command } from "commander";
 import { PROJECT_ROOT } from "../config/index.ts";
 import { GatewayError } from "../errors.ts";
-import { createLogger } from "../log/index.ts";
+import { createLogger, type Logger } from "../log/index.ts";
 import { startGateway, type GatewayInstance } from "../main.ts";
 import { createDownstreamServer } from "../proxy/index.ts";
 import { loadCliContext, print } from "./context.ts";
@@ -18,7 +18,7 @@ export function registerServeCommands(program: Command): void {
       const logger = createLogger(env.LOG_LEVEL);
       const instance = await startGateway({ config, env, logger });
       print(startupBanner(instance));
-      await untilSignal(instance);
+      await untilSignal(instance, logger);
     });
 
   program
@@ -43,16 +43,24 @@ export function registerServeCommands(program: Command): void {
       transport.onclose = () => void instance.close();
       process.stdin.on("end", () => void server.close());
       await server.connect(transport);
-      await untilSignal(instance);
+      await untilSignal(instance, logger);
     });
 }
 
-async function untilSignal(instance: GatewayInstance): Promise<void> {
-  await new Promise<void>((done) => {
-    const stop = () => void instance.close().then(done);
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+// The first SIGINT/SIGTERM closes everything this process opened, then the process exits. It does not
+// wait for the event loop to drain: work that outlived the close (a request still waiting for a timer, a
+// socket some library keeps) can do nothing useful any more, and must not hold a deploy until SIGKILL.
+// A second signal while closing gets Node's default: immediate termination.
+async function untilSignal(instance: GatewayInstance, logger: Logger): Promise<never> {
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
   });
+  logger.info({ signal }, "stopping");
+  await instance.close();
+  logger.debug({ handles: process.getActiveResourcesInfo() }, "closed; exiting");
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
+  process.exit(process.exitCode ?? 0);
 }
 
 /** What `gatehouse start` prints once the gateway listens. */

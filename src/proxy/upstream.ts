@@ -62,7 +62,7 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
   let attempt = 0;
   let tools: Tool[] | null = null;
   let retryTimer: NodeJS.Timeout | undefined;
-  let readyWaiters: Array<() => void> = [];
+  let readyWaiters: Array<{ wake(): void; fail(error: Error): void }> = [];
   const toolListeners: Array<() => void> = [];
 
   // A function, not an inline comparison: `state` changes across awaits, which narrowing can't see.
@@ -71,7 +71,7 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
   function setReady(): void {
     state = "ready";
     attempt = 0;
-    for (const wake of readyWaiters) wake();
+    for (const waiter of readyWaiters) waiter.wake();
     readyWaiters = [];
   }
 
@@ -152,14 +152,20 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
     if (state === "closed") return Promise.reject(unavailable("upstream is shut down"));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        readyWaiters = readyWaiters.filter((w) => w !== wake);
+        readyWaiters = readyWaiters.filter((w) => w !== waiter);
         reject(unavailable(lastError ?? "not connected"));
       }, READY_WAIT_MS);
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
+      const waiter = {
+        wake: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        fail: (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       };
-      readyWaiters.push(wake);
+      readyWaiters.push(waiter);
     });
   }
 
@@ -240,6 +246,9 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
       if (state === "closed") return;
       state = "closed";
       clearTimeout(retryTimer);
+      // Calls waiting for a connection fail now: their timers would otherwise keep a stopping process alive.
+      for (const waiter of readyWaiters) waiter.fail(unavailable("upstream is shut down"));
+      readyWaiters = [];
       const current = client;
       client = null;
       transport = null;
