@@ -6,6 +6,8 @@ export type GatewayErrorCode =
   | "policy_invalid"
   | "upstream_unavailable"
   | "upstream_failed"
+  /** The call reached the upstream but no answer came back (connection lost, timeout, cancelled): it may have run. */
+  | "upstream_outcome_unknown"
   | "storage_unavailable"
   | "audit_unavailable"
   | "ratelimit_unavailable"

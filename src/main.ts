@@ -6,11 +6,12 @@ import type { AddressInfo } from "node:net";
 import { DEFAULT_PENDING_TEXT, type ApprovalNotifications } from "./approvals/index.ts";
 import { startApprovals, type ApprovalsModule } from "./approvals/module.ts";
 import { createAuditWriter, type AuditWriter } from "./audit/index.ts";
-import type { Env, GatehouseConfig } from "./config/index.ts";
+import { resolveApprovalsChannel, type ApprovalsChannel, type Env, type GatehouseConfig } from "./config/index.ts";
 import { connectDatabase, migrateDatabase, openEmbeddedDatabase, type Database } from "./db/index.ts";
 import { GatewayError } from "./errors.ts";
 import { createGrantStore, generateToken, type Grant, type GrantStore } from "./grants/index.ts";
 import { createHttpApp } from "./http/app.ts";
+import type { McpRoute } from "./http/mcp.ts";
 import { createLogger, type Logger } from "./log/index.ts";
 import { createMetrics } from "./metrics/index.ts";
 import { createGateway, createToolNaming, createUpstreamConnection, loadPolicies, type Gateway, type PolicySource, type TaskSupport, type UpstreamConnection } from "./proxy/index.ts";
@@ -59,10 +60,14 @@ export interface GatewayInstance {
   approvals: ApprovalsModule;
   /** How Slack is connected, or null when it is off (no SLACK_BOT_TOKEN). */
   slackMode: "http" | "socket" | null;
+  /** Channel for approval messages whose policy names none (approvals.channel, else SLACK_CHANNEL). */
+  approvalsChannel: ApprovalsChannel | null;
   quota: QuotaStore;
   /** The demo grant's token, when this start created or rotated it. */
   demoToken: string | null;
   adminToken: string | undefined;
+  /** The /mcp route and its sessions; null for `gatehouse stdio`. */
+  mcp: McpRoute | null;
   /** "policy.reloaded" / "policy.error" (upstream, issues): lets tests and embedders await reloads. */
   events: EventEmitter;
   close(): Promise<void>;
@@ -170,6 +175,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         logger,
       }),
     );
+    const approvalsChannel = resolveApprovalsChannel(config, env);
     const slackClient = env.SLACK_BOT_TOKEN ? createSlackClient({ botToken: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL, logger }) : null;
     const directory = slackClient ? createSlackDirectory(slackClient) : null;
     let notifications: ApprovalNotifications = NO_NOTIFICATIONS;
@@ -186,7 +192,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       hasNotifier: slackClient !== null,
       isApprover: directory?.isApprover,
       settings: {
-        defaultChannel: config.approvals.channel ?? null,
+        defaultChannel: approvalsChannel?.id ?? null,
         hold: {
           defaults: {
             maxWaitMs: config.approvals.maxWaitSeconds * 1000,
@@ -222,7 +228,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
             database,
             audit,
             logger,
-            defaultChannel: config.approvals.channel ?? null,
+            defaultChannel: approvalsChannel?.id ?? null,
             auditRefusals: false,
             onStale: (id) => void refreshMessage(id),
           })
@@ -265,6 +271,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     const drainHolds = () => approvals.drainHolds(2_000);
 
     let url: string | null = null;
+    let mcpRoute: McpRoute | null = null;
     if (isHttp) {
       const { app, mcp } = createHttpApp({
         gateway,
@@ -277,11 +284,13 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         metrics,
         logger,
         maxBodyBytes: config.limits.maxBodyBytes,
+        sessionLimits: { idleMs: config.limits.sessionIdleSeconds * 1000, maxPerGrant: config.limits.maxSessionsPerGrant },
         anonymousGrant,
         adminToken,
         tasksFor,
         slackRouter: slack?.mode === "http" ? slack.router : undefined,
       });
+      mcpRoute = mcp;
       const server: HttpServer = app.listen(env.PORT ?? config.listen.port, env.HOST ?? config.listen.host);
       await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e as Error))]);
       closers.push(async () => {
@@ -298,7 +307,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       url = `http://${formatHost(address.address)}:${address.port}`;
     }
     closers.push(drainHolds);
-    return { config, url, gateway, grants, reviewers, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, quota, demoToken, adminToken, events, close };
+    return { config, url, gateway, grants, reviewers, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, approvalsChannel, quota, demoToken, adminToken, mcp: mcpRoute, events, close };
   } catch (error) {
     await close();
     throw error;

@@ -194,6 +194,11 @@ describe("approval queues without Slack", () => {
       await queues.close();
       t.diagnostic(`${backend.label}: queues closed in ${Date.now() - closing} ms`);
       await waitFor(() => openSockets() <= baseline, () => `sockets still open after close: ${openSockets()} > ${baseline}`);
+
+      // A request arriving during shutdown fails at once instead of waiting out the enqueue timeout.
+      const late = Date.now();
+      await assert.rejects(queues.scheduleExpiry(approval), (error: unknown) => isGatewayError(error) && error.code === "storage_unavailable" && /the approval queues are closed/.test(error.message));
+      assert.ok(Date.now() - late < 1_000, `took ${Date.now() - late} ms`);
     } finally {
       await backend.close();
     }

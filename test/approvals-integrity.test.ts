@@ -99,7 +99,7 @@ describe(`held-call integrity (${storageLabel()})`, () => {
     assert.ok(id, "the approval was recorded");
     const { rows } = await listToolCalls(gw.instance.database, { tool: UPDATE, limit: 50 });
     assert.ok(rows.some((r) => r.status === "pending_approval"), "the held call has its audit row");
-    assert.deepEqual((await row(id)).args_redacted, { email_account_id: 505, name: "Ops\uFFFDTeam \uFFFD done" }, "the redacted form shows U+FFFD");
+    assert.deepEqual((await row(id)).args_redacted, { email_account_id: 505, name: "Ops\\u0000Team \\ud800 done" }, "the redacted form shows them escaped");
     await decide(gw, id, "approve");
     const result = await client.callTool({ name: UPDATE, arguments: { email_account_id: 505, name } });
     assert.equal(result.isError, undefined, textOf(result));

@@ -243,6 +243,27 @@ describe("parseSince", () => {
   for (const input of ["", "1", "yesterday", "1y", "-1h", "2025-13-01", "1h ago"]) {
     it(`refuses "${input}"`, () => assert.throws(() => parseSince(input, now), InvalidAuditQueryError));
   }
+  const outOfRange: [string, RegExp][] = [
+    ["99999999d", /"99999999d" reaches back before 1970-01-01/],
+    ["99999999999999999999999w", /reaches back before 1970-01-01/],
+    ["2916w", /reaches back before 1970-01-01/],
+    ["1969-12-31T23:59:59Z", /out of range: times must fall between 1970-01-01 and 9999-12-31/],
+    ["9999-12-31T23:59:59-01:00", /out of range/],
+    ["2025-02-30", /"2025-02-30" is not a valid date and time/],
+    ["2023-02-29", /not a valid date and time/],
+    ["2025-04-31T10:00:00Z", /not a valid date and time/],
+    ["2025-01-01T24:00:00Z", /not a valid date and time/],
+    ["2025-01-01T10:60Z", /not a valid date and time/],
+    ["2025-01-01T10:00:00+24:00", /not a valid date and time/],
+  ];
+  for (const [input, message] of outOfRange) {
+    it(`refuses "${input}" with a clear message`, () => assert.throws(() => parseSince(input, now), (e: unknown) => e instanceof InvalidAuditQueryError && message.test(e.message)));
+  }
+  it("accepts the edges of the range and leap days", () => {
+    assert.equal(parseSince("2024-02-29", now).toISOString(), "2024-02-29T00:00:00.000Z");
+    assert.equal(parseSince("1970-01-01T00:00:00Z", now).toISOString(), "1970-01-01T00:00:00.000Z");
+    assert.equal(parseSince("2000w", now).toISOString(), "1987-02-01T12:00:00.000Z");
+  });
 });
 
 describe("globToLike", () => {

@@ -1,7 +1,18 @@
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { canonicalJson, isSecretKey, redactArguments, redactText, sha256Hex, toStorableJson } from "../src/audit/index.ts";
+import {
+  canonicalJson,
+  fromStorableJson,
+  fromStorableText,
+  hasUnstorableText,
+  isSecretKey,
+  redactArguments,
+  redactText,
+  sha256Hex,
+  toStorableJson,
+  toStorableText,
+} from "../src/audit/index.ts";
 
 const R = "[REDACTED]";
 
@@ -33,8 +44,52 @@ describe("canonicalJson", () => {
     assert.equal(sha256Hex("abc"), createHash("sha256").update("abc").digest("hex"));
   });
 
-  it("toStorableJson replaces what PostgreSQL text/jsonb cannot store", () => {
-    assert.deepEqual(toStorableJson({ "k\u0000": ["a\u0000", "\uDC00x", "ok 🔐"] }), { "k\uFFFD": ["a\uFFFD", "\uFFFDx", "ok 🔐"] });
+  it("writes NUL and unpaired surrogates as escapes, so they hash deterministically and apart from look-alikes", () => {
+    assert.equal(canonicalJson({ "k\u0000": ["\uD800", "\uDC00x", "\uD83D\uDD10"] }), '{"k\\u0000":["\\ud800","\\udc00x","🔐"]}');
+    const hashes = ["a\u0000", "a\uFFFD", "a\\u0000", "a"].map((text) => sha256Hex(canonicalJson({ text })));
+    assert.equal(new Set(hashes).size, 4);
+  });
+});
+
+describe("toStorableJson / fromStorableJson", () => {
+  const cases: [string, unknown, unknown][] = [
+    ["NUL in values and keys", { "k\u0000": ["a\u0000b"] }, { "k\\u0000": ["a\\u0000b"] }],
+    ["unpaired surrogates, high and low", ["\uD800", "x\uDBFFy", "\uDC00", "\uDFFF\uD800"], ["\\ud800", "x\\udbffy", "\\udc00", "\\udfff\\ud800"]],
+    ["text that already reads as an escape", ["C:\\u0041", "\\uD800", "\\\\u0000"], ["C:\\u005cu0041", "\\u005cuD800", "\\\\u005cu0000"]],
+    ["everything else unchanged", { path: "C:\\Users\\ann", emoji: "🔐 ключ", u: "\\u12", n: [1, null, true] }, { path: "C:\\Users\\ann", emoji: "🔐 ключ", u: "\\u12", n: [1, null, true] }],
+    ["JSON semantics once", { a: undefined, at: new Date("2025-01-01T00:00:00.000Z"), x: NaN }, { at: "2025-01-01T00:00:00.000Z", x: null }],
+  ];
+  for (const [name, input, stored] of cases) {
+    it(name, () => {
+      assert.deepEqual(toStorableJson(input), stored);
+      assert.equal(hasUnstorableText(toStorableJson(input)), false);
+    });
+  }
+
+  it("reads back to the original, and never gives two values one stored form", () => {
+    const alphabet = ["\\", "u", "0", "d", "8", "c", "\u0000", "\uD800", "\uDC00", "a", "\uD83D\uDD10"];
+    const seen = new Map<string, string>();
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % alphabet.length;
+    for (let i = 0; i < 20_000; i++) {
+      const text = Array.from({ length: i % 9 }, () => alphabet[next()]).join("");
+      const stored = toStorableText(text);
+      assert.equal(fromStorableText(stored), text);
+      assert.equal(hasUnstorableText(stored), false);
+      const earlier = seen.get(stored);
+      assert.ok(earlier === undefined || earlier === text, `${JSON.stringify(text)} and ${JSON.stringify(earlier)} collide`);
+      seen.set(stored, text);
+    }
+    const value = JSON.parse('{"__proto__":{"k\\u0000":["\\ud800"]}}') as unknown;
+    assert.deepEqual(fromStorableJson(toStorableJson(value)), value);
+    assert.equal(canonicalJson(toStorableJson(value)), '{"__proto__":{"k\\\\u0000":["\\\\ud800"]}}', "a __proto__ key stays a key");
+  });
+
+  it("redactArguments stores the escaped, redacted form and hashes the original", () => {
+    const args = { note: "a\u0000b", api_key: "x\u0000y", ["k\uD800"]: 1 };
+    const { redacted, hash } = redactArguments(args);
+    assert.deepEqual(redacted, { note: "a\\u0000b", api_key: R, "k\\ud800": 1 });
+    assert.equal(hash, sha256Hex(canonicalJson(args)));
   });
 });
 
@@ -158,7 +213,7 @@ describe("redactArguments", () => {
   });
 
   it("handles scalars, null and undefined", () => {
-    assert.deepEqual(redactArguments(undefined), { redacted: undefined, hash: sha256Hex("null") });
+    assert.deepEqual(redactArguments(undefined), { redacted: null, hash: sha256Hex("null") });
     assert.equal(redactArguments("AKIAIOSFODNN7EXAMPLE").redacted, R);
     assert.equal(redactArguments(7).redacted, 7);
   });

@@ -119,10 +119,12 @@ describe("audit writer: group commit and hash chain", () => {
       when: new Date("2025-01-02T03:04:05.678Z"),
       skipped: undefined,
     };
-    await writer.record({ event: { type: "test.awkward", actor: "system", reason: "line\nbreak", data } });
+    await writer.record({ event: { type: "test.awkward", actor: "system", reason: "line\nbreak\u0000", data } });
     await writer.close();
-    const { rows } = await database.pool.query<{ data: Record<string, unknown> }>("SELECT data FROM audit_events WHERE type = 'test.awkward'");
-    assert.equal(rows[0]?.data.nul, "a\uFFFDb");
+    const { rows } = await database.pool.query<{ data: Record<string, unknown>; reason: string }>("SELECT data, reason FROM audit_events WHERE type = 'test.awkward'");
+    assert.equal(rows[0]?.reason, "line\nbreak\\u0000");
+    assert.equal(rows[0]?.data.nul, "a\\u0000b");
+    assert.equal(rows[0]?.data.loneSurrogate, "x\\ud800y");
     assert.equal(rows[0]?.data.when, "2025-01-02T03:04:05.678Z");
     assert.ok(!("skipped" in (rows[0]?.data ?? {})));
     assert.deepEqual((await verifyAuditChain(database)).ok, true);

@@ -138,6 +138,12 @@ describe(`gatehouse CLI (${storageLabel()})`, () => {
     assert.match(list.stdout, /desktop\s+revoked/);
   });
 
+  it("audit list refuses an absurd --since with a clear message and exit 1, no stack trace", async () => {
+    const since = await gatehouse("audit", "list", "--config", configFile, "--since", "99999999d");
+    assert.equal(since.code, 1);
+    assert.equal(since.stderr.trim(), 'gatehouse: "99999999d" reaches back before 1970-01-01: use a duration such as 30m, 1h, 2d, 1w or an ISO date such as 2025-01-31T09:00:00Z.');
+  });
+
   it("audit verify passes on an intact chain and names the first row edited behind its back", async () => {
     const intact = await gatehouse("audit", "verify", "--config", configFile);
     assert.equal(intact.code, 0, intact.stderr);

@@ -2,8 +2,8 @@
 // client, and the SmartLead-shaped demo upstream as a stdio child.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
-import { verifyAuditChain, listToolCalls } from "../src/audit/index.ts";
+import { CallToolResultSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { listAuditEvents, listToolCalls, verifyAuditChain } from "../src/audit/index.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 
 const POLICY = {
@@ -69,12 +69,30 @@ describe(`gateway over Streamable HTTP (${storageLabel()})`, () => {
     assert.equal(byDefault._meta?.["gatehouse/rule"], "/default");
   });
 
-  it("refuses hidden tools at call time", async () => {
+  it("answers a hidden tool exactly as a tool that does not exist, plain and task-augmented, and audits it as hidden", async () => {
     const client = await gw.connect(token);
-    const hidden = await client.callTool({ name: "smartlead_delete_campaign", arguments: { campaign_id: 1 } });
-    assert.equal(hidden.isError, true);
-    assert.equal(hidden._meta?.["gatehouse/decision"], "hide");
-    assert.equal(hidden._meta?.["gatehouse/rule"], "/hide/0");
+    // The exposed name is the only difference, so compare the whole error with the name blanked out.
+    const errorOf = async (name: string, params: Record<string, unknown> = {}) => {
+      const error = await client.request({ method: "tools/call", params: { name, arguments: { campaign_id: 1 }, ...params } }, CallToolResultSchema).then(
+        (result) => assert.fail(`expected a JSON-RPC error, got ${JSON.stringify(result)}`),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof McpError);
+      return JSON.stringify({ code: error.code, message: error.message, data: error.data ?? null }).replaceAll(name, "<tool>");
+    };
+    const unknown = await errorOf("smartlead_no_such_tool");
+    assert.match(unknown, /^\{"code":-32602,"message":"[^"]*Unknown tool: <tool>","data":null\}$/);
+    assert.equal(await errorOf("smartlead_delete_campaign"), unknown);
+    assert.equal(await errorOf("smartlead_delete_lead_by_campaign"), unknown);
+    const asTask = { task: { ttl: 60_000 } };
+    assert.equal(await errorOf("smartlead_delete_campaign", asTask), await errorOf("smartlead_no_such_tool", asTask));
+
+    const { rows } = await listToolCalls(gw.instance.database, { tool: "smartlead_delete_campaign", limit: 10 });
+    assert.equal(rows.length, 2, "each call to the hidden tool is recorded");
+    assert.ok(rows.every((r) => r.decision === "hide" && r.rule === "/hide/0" && r.status === "refused"));
+    const events = await listAuditEvents(gw.instance.database, { tool: "smartlead_delete_campaign", limit: 10 });
+    assert.deepEqual(events.rows.map((e) => e.type), ["call.hidden", "call.hidden"]);
+    assert.equal((await listToolCalls(gw.instance.database, { tool: "smartlead_no_such_tool" })).rows.length, 0, "unknown tools reach no upstream and no policy");
   });
 
   it("answers an unknown tool with a JSON-RPC invalid-params error", async () => {

@@ -106,6 +106,23 @@ describe(`HTTP edges (${storageLabel()})`, () => {
     assert.equal(bad.status, 400);
   });
 
+  it("answers absurd or impossible audit times with 400 and says what is accepted", async () => {
+    const cases: [string, RegExp][] = [
+      ["since=99999999d", /"99999999d" reaches back before 1970-01-01: use a duration such as 30m/],
+      ["until=99999999999999999999999w", /reaches back before 1970-01-01/],
+      ["since=0001-01-01", /"0001-01-01" is out of range: times must fall between 1970-01-01 and 9999-12-31/],
+      ["until=2025-02-30T00:00:00Z", /"2025-02-30T00:00:00Z" is not a valid date and time/],
+      ["since=tomorrow", /Cannot read "tomorrow" as a time/],
+    ];
+    for (const [query, detail] of cases) {
+      const response = await fetch(`${gw.url}/api/audit?${query}`, { headers: { authorization: "Bearer admin-token-for-tests" } });
+      assert.equal(response.status, 400, query);
+      const body = (await response.json()) as { title: string; detail: string };
+      assert.equal(body.title, "invalid_query");
+      assert.match(body.detail, detail);
+    }
+  });
+
   it("applies a policy edit without restart, tells clients the tool list changed, and keeps the last good policy when an edit is invalid", async () => {
     const client = await gw.connect(token);
     const call = () => client.callTool({ name: "smartlead_list_campaigns", arguments: {} });

@@ -69,10 +69,11 @@ export function createApprovalExecutor(deps: {
       // The executing row is committed; its audit event need not delay the call.
       void deps.service.announce(claimed, actor());
       const started = performance.now();
-      const { result, isFailure, error } = await forward(upstream, claimed.tool, opened.args, { onprogress: options.onprogress }, claimed.callId);
+      const { result, outcome, error } = await forward(upstream, claimed.tool, opened.args, { onprogress: options.onprogress }, claimed.callId);
       const durationMs = Math.round(performance.now() - started);
-      // Stored as jsonb: NUL and lone surrogates in the upstream's answer are replaced (toStorableJson).
-      const finished = await record(claimed.id, { status: isFailure ? "failed" : "succeeded", result: toStorableJson(result) as CallToolResult, error, durationMs });
+      // Sent but unanswered (connection lost, timeout): it may have run, so never `failed`, never retried.
+      const status = outcome === "unknown" ? "outcome_unknown" : outcome;
+      const finished = await record(claimed.id, { status, result: toStorableJson(result) as CallToolResult, error: outcome === "unknown" ? (error ?? "the upstream gave no answer") : error, durationMs });
       if (!finished) {
         logger.error({ approval: claimed.id }, "execution finished but its row was no longer ours to finish");
         return repo.get(claimed.id);

@@ -4,7 +4,6 @@
 // call after it ended gets the same answer while that answer stands. The client then waits the way it
 // can: an MCP task, a held request (up to max_wait), or the pending answer at once (ticket).
 import { randomUUID } from "node:crypto";
-import { toStorableJson } from "../audit/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { ApprovalHandler, CallExtra, PendingCall } from "../proxy/gateway.ts";
 import { refusal } from "../proxy/results.ts";
@@ -103,7 +102,8 @@ export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
       tool: call.tool,
       exposedTool: call.exposedName,
       argsSealed: sealArguments(deps.sealer, id, argsHash, call.args),
-      argsRedacted: toStorableJson(call.argsRedacted),
+      // Already storable: redactArguments escapes what PostgreSQL cannot hold.
+      argsRedacted: call.argsRedacted,
       argsHash,
       grantName: call.context.grant.name,
       grantOwner: call.context.grant.owner,

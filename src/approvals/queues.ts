@@ -102,6 +102,8 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
     })());
 
   async function enqueue(kind: ApprovalQueueKind, jobId: string, approvalId: string, extra: JobsOptions = {}): Promise<void> {
+    // A closed queue never answers: without this, a late request would hold a stopping process for enqueueTimeoutMs.
+    if (closing) throw new GatewayError("storage_unavailable", `Cannot queue the ${kind} job for approval ${approvalId}: the approval queues are closed (the gateway is stopping).`);
     const queue = queues.get(kind)!;
     const work = (async () => {
       const job = await queue.add(kind, { approvalId }, { ...jobOptions, ...extra, jobId });

@@ -4,6 +4,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
+import { fromStorableJson } from "../audit/index.ts";
 import { approvals, approvalVotes, approvalWaiters, type ApprovalRow, type Database } from "../db/index.ts";
 import { OPEN_STATUSES, type Approval, type ApprovalStatus, type HoldMode, type Vote } from "./types.ts";
 
@@ -334,7 +335,8 @@ function toApproval(row: ApprovalRow, isWaiting: boolean, votes: Vote[]): Approv
     decisionReason: row.decisionReason,
     slackChannel: row.slackChannel,
     slackTs: row.slackTs,
-    result: row.result as CallToolResult | null,
+    // Stored escaped where PostgreSQL could not hold the text (executor: toStorableJson).
+    result: row.result === null ? null : (fromStorableJson(row.result) as CallToolResult),
     error: row.error,
     executedAt: row.executedAt,
     finishedAt: row.finishedAt,

@@ -1,9 +1,7 @@
 // Keeps the MCP task of a held call in step with its approval: when the approval ends (in any
 // process: Slack click, CLI, expiry, execution), the task gets the same final result the held
 // request would have returned. Prompt through the bus, sure through the reaper's sweep.
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { and, eq, inArray, notInArray } from "drizzle-orm";
-import { toStorableJson } from "../audit/index.ts";
 import { approvals, mcpTasks, type Database } from "../db/index.ts";
 import type { Logger } from "../log/index.ts";
 import { createTaskLedger, TERMINAL_TASK_STATUSES } from "../tasks/index.ts";
@@ -19,7 +17,7 @@ export function startTaskSync(deps: { database: Database; repo: ApprovalReposito
   async function completeFor(approval: Approval): Promise<void> {
     for (const task of await ledger.findTasksByApproval(approval.id)) {
       if (TERMINAL_STATUSES.includes(approval.status)) {
-        const result = toStorableJson(finalResult(approval)) as CallToolResult;
+        const result = finalResult(approval);
         await ledger.completeTask(task.taskId, approval.status === "succeeded" ? "completed" : "failed", result, describe(approval));
       } else {
         await ledger.setStatusMessage(task.taskId, describe(approval));
@@ -76,6 +74,6 @@ function describe(approval: Approval): string {
     case "cancelled":
       return `cancelled${approval.decisionReason ? `: ${plainText(approval.decisionReason)}` : ""}`;
     case "outcome_unknown":
-      return "outcome unknown: the gateway stopped while the call ran";
+      return `outcome unknown: ${approval.error ?? "the gateway stopped while the call ran"}; it may have run and is not retried`;
   }
 }

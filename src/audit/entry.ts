@@ -1,8 +1,9 @@
 // What callers hand the audit writer, and its checked, storable form. Checking happens in `record`, per
 // entry, so one malformed entry is refused on its own instead of failing the whole batch it would join.
 import { randomUUID } from "node:crypto";
-import { canonicalJson, toStorableJson, toStorableText } from "./canonical.ts";
+import { canonicalJson } from "./canonical.ts";
 import { redactText, redactValue } from "./redact.ts";
+import { hasUnstorableText, toStorableJson, toStorableText } from "./storable.ts";
 
 export interface AuditEventInput {
   /** "call.allowed", "call.denied", "call.hidden", "call.rate_limited", "call.failed", "grant.created", "policy.reloaded", … */
@@ -122,8 +123,7 @@ function prepareCall(call: ToolCallInput, at: string): PreparedCall {
     sessionId: requiredText(call.sessionId, "call.sessionId"),
     upstream: requiredText(call.upstream, "call.upstream"),
     tool: requiredText(call.tool, "call.tool"),
-    // Redacting again is a no-op on redacted input and a safety net for a caller that forgot.
-    argsJson: canonicalJson(toStorableJson(redactValue(call.argsRedacted ?? null))),
+    argsJson: canonicalJson(storableRedactedArgs(call.argsRedacted)),
     argsHash: requiredText(call.argsHash, "call.argsHash"),
     decision: requiredText(call.decision, "call.decision"),
     rule: optionalText(call.rule),
@@ -132,6 +132,13 @@ function prepareCall(call: ToolCallInput, at: string): PreparedCall {
     durationMs: call.durationMs == null ? null : Math.round(call.durationMs),
     error: call.error == null ? null : toStorableText(redactText(call.error)),
   };
+}
+
+// `argsRedacted` comes from redactArguments, already escaped: escaping it again would change it. Redacting
+// again is a no-op on redacted input; both steps are a safety net for a caller that skipped redactArguments.
+function storableRedactedArgs(argsRedacted: unknown): unknown {
+  const redacted = redactValue(argsRedacted ?? null);
+  return hasUnstorableText(redacted) ? toStorableJson(redacted) : redacted;
 }
 
 function requiredText(value: string, field: string): string {

@@ -108,22 +108,6 @@ export async function listAuditEvents(database: Database, filters: AuditEventFil
   return { rows: page, nextCursor: found.length > limit && last ? encodeCursor({ k: "e", seq: last.seq }) : null };
 }
 
-/** "90s", "30m", "1h", "2d", "1w" before `now`, or an ISO-8601 date/time. */
-export function parseSince(input: string, now: Date): Date {
-  const text = input.trim();
-  const relative = /^(\d+)\s*(s|m|h|d|w)$/.exec(text);
-  if (relative) {
-    const unitMs = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[relative[2] as "s" | "m" | "h" | "d" | "w"];
-    return new Date(now.getTime() - Number(relative[1]) * unitMs);
-  }
-  // Date.parse alone accepts far too much ("1" is the year 2001), so insist on an ISO-looking date.
-  const absolute = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? new Date(text) : null;
-  if (!absolute || Number.isNaN(absolute.getTime())) {
-    throw new InvalidAuditQueryError(`Cannot read "${input}" as a time: use a duration such as 30m, 1h, 2d or an ISO date such as 2025-01-31T09:00:00Z.`);
-  }
-  return absolute;
-}
-
 /** `*` and `?` become LIKE wildcards; LIKE's own `%`, `_` and `\` are matched literally. */
 export function globToLike(glob: string): string {
   return glob.replace(/[\\%_]/g, "\\$&").replaceAll("*", "%").replaceAll("?", "_");

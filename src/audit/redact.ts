@@ -2,11 +2,16 @@
 // and substrings that look like credentials whatever the key. The hash is taken over the UNREDACTED
 // canonical form, so a reviewer can still prove which exact arguments a row stands for.
 import { canonicalJson, sha256Hex } from "./canonical.ts";
+import { toStorableJson } from "./storable.ts";
 
 export const REDACTED = "[REDACTED]";
 
+/**
+ * `redacted`: what may be shown and stored (secrets replaced, then NUL and unpaired surrogates escaped,
+ * see storable.ts); `hash`: SHA-256 of the caller's original arguments in canonical JSON.
+ */
 export function redactArguments(args: unknown): { redacted: unknown; hash: string } {
-  return { redacted: redactValue(args), hash: sha256Hex(canonicalJson(args)) };
+  return { redacted: toStorableJson(redactValue(args)), hash: sha256Hex(canonicalJson(args)) };
 }
 
 /** Credentials inside free text (log lines, error messages, Slack text) replaced by `[REDACTED]`. */
@@ -39,7 +44,10 @@ export function redactValue(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") return redactValue((value as { toJSON: () => unknown }).toJSON());
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = isSecretKey(key) && !isHarmless(item) ? REDACTED : redactValue(item);
+  for (const [key, item] of Object.entries(value)) {
+    // defineProperty: a "__proto__" key stays a key instead of replacing the prototype.
+    Object.defineProperty(out, key, { value: isSecretKey(key) && !isHarmless(item) ? REDACTED : redactValue(item), enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }
 

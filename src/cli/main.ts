@@ -1,6 +1,7 @@
 // The `gatehouse` command. Each subcommand lives in its own file; this one wires them and maps
 // errors to a clear message and a non-zero exit code.
 import { Command, CommanderError } from "commander";
+import { InvalidAuditQueryError } from "../audit/index.ts";
 import { isGatewayError } from "../errors.ts";
 import { registerApprovalCommands } from "./approvals.ts";
 import { registerAuditCommands } from "./audit.ts";
@@ -34,7 +35,8 @@ export async function runCli(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    if (isGatewayError(error)) {
+    // Our own errors and bad audit filters are the user's to fix: a message, no stack trace.
+    if (isGatewayError(error) || error instanceof InvalidAuditQueryError) {
       process.stderr.write(`gatehouse: ${error.message}\n`);
       process.exitCode = 1;
       return;

@@ -3,7 +3,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import type { Command } from "commander";
 import { PROJECT_ROOT } from "../config/index.ts";
 import { GatewayError } from "../errors.ts";
-import { createLogger } from "../log/index.ts";
+import { createLogger, type Logger } from "../log/index.ts";
 import { startGateway, type GatewayInstance } from "../main.ts";
 import { createDownstreamServer, type SessionEnd } from "../proxy/index.ts";
 import { loadCliContext, print } from "./context.ts";
@@ -17,8 +17,8 @@ export function registerServeCommands(program: Command): void {
       const { config, env } = await loadCliContext(options.config);
       const logger = createLogger(env.LOG_LEVEL);
       const instance = await startGateway({ config, env, logger });
-      print(banner(instance));
-      await untilSignal(instance);
+      print(startupBanner(instance));
+      await untilSignal(instance, logger);
     });
 
   program
@@ -43,30 +43,42 @@ export function registerServeCommands(program: Command): void {
       let endReason: SessionEnd | null = null;
       const server = createDownstreamServer(instance.gateway, { grant, sessionId: () => sessionId, endReason: () => endReason }, { tasks: instance.tasksFor(grant), logger });
       const transport = new StdioServerTransport();
-      transport.onclose = () => void instance.close();
+      // The client went away (stdin closed): close, then exit like the signal path does.
+      transport.onclose = () => void closeAndExit(instance, logger);
       process.stdin.on("end", () => {
         endReason ??= "ended";
         void server.close();
       });
       await server.connect(transport);
-      await untilSignal(instance, () => {
+      await untilSignal(instance, logger, () => {
         endReason ??= "stopping";
       });
     });
 }
 
-async function untilSignal(instance: GatewayInstance, onSignal?: () => void): Promise<void> {
-  await new Promise<void>((done) => {
-    const stop = () => {
-      onSignal?.();
-      void instance.close().then(done);
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+// The first SIGINT/SIGTERM closes everything this process opened, then the process exits. It does not
+// wait for the event loop to drain: work that outlived the close (a request still waiting for a timer, a
+// socket some library keeps) can do nothing useful any more, and must not hold a deploy until SIGKILL.
+// A second signal while closing gets Node's default: immediate termination.
+async function untilSignal(instance: GatewayInstance, logger: Logger, onSignal?: () => void): Promise<never> {
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
   });
+  logger.info({ signal }, "stopping");
+  onSignal?.();
+  return closeAndExit(instance, logger);
 }
 
-function banner(instance: GatewayInstance): string {
+async function closeAndExit(instance: GatewayInstance, logger: Logger): Promise<never> {
+  await instance.close();
+  logger.debug({ handles: process.getActiveResourcesInfo() }, "closed; exiting");
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
+  process.exit(process.exitCode ?? 0);
+}
+
+/** What `gatehouse start` prints once the gateway listens. */
+export function startupBanner(instance: GatewayInstance): string {
   const mcpUrl = `${instance.url}/mcp`;
   const token = instance.demoToken ?? "<grant token from `gatehouse grants create --name <n>`>";
   const upstreams = [...instance.upstreams.keys()].join(", ");
@@ -82,6 +94,14 @@ function banner(instance: GatewayInstance): string {
       ? `  Slack          on (${instance.slackMode === "socket" ? "Socket Mode" : `HTTP: ${instance.url}/slack/events`})`
       : "  Slack          off (no SLACK_BOT_TOKEN): decide held calls with `gatehouse approvals list|approve|deny` or /api/approvals",
   ];
+  if (instance.slackMode) {
+    const channel = instance.approvalsChannel;
+    lines.push(
+      channel
+        ? `  Approvals to   ${channel.id}  (from ${channel.source}; a policy's approval.channel overrides it)`
+        : "  Approvals to   no default channel: set SLACK_CHANNEL or approvals.channel, or approval.channel in each policy",
+    );
+  }
   if (instance.adminToken && instance.config.isDemo && !process.env.GATEHOUSE_ADMIN_TOKEN) lines.push(`  Admin token    ${instance.adminToken}  (for /api; set GATEHOUSE_ADMIN_TOKEN to fix it)`);
   const cursor = { mcpServers: { gatehouse: { url: mcpUrl, headers: { Authorization: `Bearer ${token}` } } } };
   const desktop = { mcpServers: { gatehouse: { command: "node", args: [bin, "stdio", "--grant", instance.demoToken ? "demo" : "<grant>"] } } };

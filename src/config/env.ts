@@ -24,6 +24,7 @@ export const EnvSchema = z.object({
   SLACK_SIGNING_SECRET: optional,
   SLACK_APP_TOKEN: optional,
   SLACK_API_URL: optional,
+  SLACK_CHANNEL: optional,
 });
 
 export type Env = z.infer<typeof EnvSchema>;

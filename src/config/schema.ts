@@ -113,9 +113,15 @@ export const ConfigSchema = z
         instanceStaleSeconds: 30,
       }),
     limits: z
-      .object({ maxBodyBytes: z.number().int().positive().default(1_048_576) })
+      .object({
+        maxBodyBytes: z.number().int().positive().default(1_048_576),
+        sessionIdleSeconds: z.number().positive().default(1_800).describe("An MCP session with no open request or event stream for this long is closed"),
+        // One agent process holds one session; 100 leaves room for many processes sharing a grant while
+        // capping what a client that never sends DELETE can hold (~30 KB each).
+        maxSessionsPerGrant: z.number().int().positive().default(100).describe("Open MCP sessions per grant; a further initialize gets HTTP 429"),
+      })
       .strict()
-      .default({ maxBodyBytes: 1_048_576 }),
+      .default({ maxBodyBytes: 1_048_576, sessionIdleSeconds: 1_800, maxSessionsPerGrant: 100 }),
   })
   .strict();
 

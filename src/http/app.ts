@@ -11,6 +11,7 @@ import { createApiRouter } from "./api.ts";
 import { bearerToken } from "./auth.ts";
 import { createErrorHandler } from "./errors.ts";
 import { createMcpRoute, type McpRoute } from "./mcp.ts";
+import type { SessionLimits } from "./mcp-sessions.ts";
 
 export interface HttpAppDeps {
   gateway: Gateway;
@@ -24,6 +25,8 @@ export interface HttpAppDeps {
   metrics: Metrics;
   logger: Logger;
   maxBodyBytes: number;
+  /** Idle timeout and per-grant cap of MCP sessions. */
+  sessionLimits: SessionLimits;
   /** Set when auth mode is "none": every request acts as this grant. */
   anonymousGrant: Grant | null;
   adminToken: string | undefined;
@@ -37,7 +40,7 @@ export function createHttpApp(deps: HttpAppDeps): { app: Express; mcp: McpRoute 
   app.disable("x-powered-by");
   const json = express.json({ limit: deps.maxBodyBytes, type: ["application/json", "application/*+json"] });
 
-  const mcp = createMcpRoute({ gateway: deps.gateway, logger: deps.logger, tasksFor: deps.tasksFor, authenticate: (req) => authenticateAgent(req, deps) });
+  const mcp = createMcpRoute({ gateway: deps.gateway, logger: deps.logger, tasksFor: deps.tasksFor, authenticate: (req) => authenticateAgent(req, deps), limits: deps.sessionLimits });
   if (deps.slackRouter) app.use("/slack/events", deps.slackRouter);
   app.use("/mcp", json, mcp.router);
   app.use("/api", json, createApiRouter(deps));

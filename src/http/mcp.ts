@@ -1,5 +1,6 @@
 // /mcp: MCP Streamable HTTP. Each session gets its own transport + server, bound to the grant that
-// initialised it; a request carrying another grant's token for that session is refused.
+// initialised it; a request carrying another grant's token for that session is refused. Sessions are
+// tracked by the registry (mcp-sessions.ts): idle ones are closed, and each grant holds a bounded number.
 import { randomUUID } from "node:crypto";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest, type RequestId } from "@modelcontextprotocol/sdk/types.js";
@@ -8,20 +9,25 @@ import type { Grant } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
 import { createDownstreamServer, type Gateway, type SessionEnd, type TaskSupport } from "../proxy/index.ts";
 import { jsonRpcError } from "./errors.ts";
+import { createSessionRegistry, type McpSession, type SessionCloseReason, type SessionLimits } from "./mcp-sessions.ts";
 
-interface Session {
+interface SessionResources {
   transport: StreamableHTTPServerTransport;
-  server: { sendToolListChanged(): Promise<void> };
-  grantId: string;
+  server: { sendToolListChanged(): Promise<void>; close(): Promise<void> };
   /** Per JSON-RPC request id: aborted when the HTTP response that carries its answer closes first. */
   connections: Map<RequestId, AbortController>;
-  endReason: SessionEnd | null;
-  close(reason: SessionEnd): Promise<void>;
+  close(): Promise<void>;
 }
+
+/** The client's DELETE ends the session (its held calls are cancelled); idle reaping and shutdown only detach them. */
+const SESSION_END: Record<SessionCloseReason, SessionEnd> = { deleted: "ended", idle: "stopping", shutdown: "stopping" };
 
 export interface McpRoute {
   router: Router;
   sessionCount(): number;
+  sessions(): McpSession[];
+  /** Called once per session that ends, with its `closeReason` set. Returns an unsubscribe function. */
+  onSessionClosed(listener: (session: McpSession) => void): () => void;
   /** Tells every connected client to list tools again (policy reloaded, upstream tools changed). */
   notifyToolsChanged(): void;
   close(): Promise<void>;
@@ -32,10 +38,11 @@ export function createMcpRoute(deps: {
   logger: Logger;
   tasksFor?: (grant: Grant) => TaskSupport;
   authenticate: (req: Request) => Promise<Grant | null>;
+  limits: SessionLimits;
 }): McpRoute {
-  const sessions = new Map<string, Session>();
+  const registry = createSessionRegistry<SessionResources>(deps.limits);
   const router = Router();
-  // Responses still owed to clients: shutdown lets them finish (held calls answer at once when draining).
+  // Responses with requests still owed to clients: shutdown lets them go out first (held calls answer at once when draining).
   const answering = new Set<Response>();
   let onQuiet: (() => void) | null = null;
 
@@ -54,7 +61,7 @@ export function createMcpRoute(deps: {
     }
     const sessionId = req.header("mcp-session-id");
     if (sessionId) {
-      const session = sessions.get(sessionId);
+      const session = registry.get(sessionId);
       if (!session) {
         res.status(404).json(jsonRpcError(-32001, `Session not found: ${sessionId}. Start a new session with an initialize request.`));
         return;
@@ -63,8 +70,9 @@ export function createMcpRoute(deps: {
         res.status(403).json(jsonRpcError(-32001, "This session belongs to another grant."));
         return;
       }
-      watchConnection(session, req, res);
-      await session.transport.handleRequest(req, res, req.body);
+      session.trackResponse(res);
+      watchConnection(session.resources, req, res);
+      await session.resources.transport.handleRequest(req, res, req.body);
       return;
     }
     if (req.method !== "POST" || !isInitializeRequest(req.body)) {
@@ -75,43 +83,45 @@ export function createMcpRoute(deps: {
   });
 
   async function openSession(grant: Grant, req: Request, res: Response): Promise<void> {
+    if (registry.countFor(grant.id) >= registry.limits.maxPerGrant) return refuseOverLimit(grant, req, res);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       // Runs inside handleRequest below, after `session` exists.
-      onsessioninitialized: (id) => void sessions.set(id, session),
-      // The client's DELETE: it ended the session, so its calls still held are cancelled.
-      onsessionclosed: () => {
-        session.endReason ??= "ended";
-      },
+      onsessioninitialized: (id) => session?.setId(id),
     });
+    const connections = new Map<RequestId, AbortController>();
     const server = createDownstreamServer(
       deps.gateway,
       {
         grant,
         sessionId: () => transport.sessionId ?? "unknown",
-        endReason: () => session.endReason,
-        connectionLost: (requestId) => session.connections.get(requestId)?.signal,
+        endReason: () => (session?.closeReason ? SESSION_END[session.closeReason] : null),
+        connectionLost: (requestId) => connections.get(requestId)?.signal,
       },
       { tasks: deps.tasksFor?.(grant), logger: deps.logger },
     );
-    let closing: Promise<void> | undefined;
-    const session: Session = {
-      transport,
-      server,
-      grantId: grant.id,
-      connections: new Map(),
-      endReason: null,
-      close: (reason) =>
-        (closing ??= (async () => {
-          session.endReason ??= reason;
-          if (transport.sessionId) sessions.delete(transport.sessionId);
-          await server.close().catch(() => {});
-        })()),
-    };
-    transport.onclose = () => void session.close("ended");
+    const session = registry.open(grant, { transport, server, connections, close: () => server.close() });
+    if (!session) return refuseOverLimit(grant, req, res);
+    // DELETE from the client closes the transport; our own close() gets here too, with its reason already set.
+    transport.onclose = () => void session.close("deleted");
+    session.trackResponse(res);
     await server.connect(transport);
     await transport.handleRequest(req, res, req.body);
-    deps.logger.debug({ grant: grant.name, session: transport.sessionId }, "mcp session opened");
+    if (!session.id) {
+      await registry.discard(session);
+      return;
+    }
+    deps.logger.debug({ grant: grant.name, session: session.id }, "mcp session opened");
+  }
+
+  function refuseOverLimit(grant: Grant, req: Request, res: Response): void {
+    const { maxPerGrant, idleMs } = registry.limits;
+    const message =
+      `Too many open MCP sessions for grant "${grant.name}": the limit is ${maxPerGrant} (limits.maxSessionsPerGrant). ` +
+      `End sessions you no longer use (HTTP DELETE /mcp with their mcp-session-id header), reuse an open one, ` +
+      `or wait: a session with no request for ${Math.round(idleMs / 1000)} s is closed (limits.sessionIdleSeconds).`;
+    deps.logger.warn({ grant: grant.name, limit: maxPerGrant }, "mcp session refused: grant at its session limit");
+    res.status(429).json(jsonRpcError(-32000, message, (req.body as { id?: string | number }).id ?? null));
   }
 
   /**
@@ -119,17 +129,17 @@ export function createMcpRoute(deps: {
    * process) leaves its call detached, not cancelled: the SDK keeps running the handler, so the
    * gateway learns it here.
    */
-  function watchConnection(session: Session, req: Request, res: Response): void {
+  function watchConnection(resources: SessionResources, req: Request, res: Response): void {
     const ids = requestIds(req.body);
     if (ids.length === 0) return;
     const controller = new AbortController();
-    for (const id of ids) session.connections.set(id, controller);
+    for (const id of ids) resources.connections.set(id, controller);
     answering.add(res);
     res.on("close", () => {
       answering.delete(res);
       if (answering.size === 0) onQuiet?.();
       if (!res.writableFinished) controller.abort();
-      for (const id of ids) if (session.connections.get(id) === controller) session.connections.delete(id);
+      for (const id of ids) if (resources.connections.get(id) === controller) resources.connections.delete(id);
     });
   }
 
@@ -145,15 +155,19 @@ export function createMcpRoute(deps: {
     onQuiet = null;
   }
 
+  registry.onClosed((session) => deps.logger.debug({ grant: session.grantName, session: session.id, reason: session.closeReason }, "mcp session closed"));
+
   return {
     router,
-    sessionCount: () => sessions.size,
+    sessionCount: () => registry.count(),
+    sessions: () => registry.list(),
+    onSessionClosed: (listener) => registry.onClosed(listener),
     notifyToolsChanged: () => {
-      for (const session of sessions.values()) void session.server.sendToolListChanged().catch(() => {});
+      for (const session of registry.list()) void session.resources.server.sendToolListChanged().catch(() => {});
     },
     close: async () => {
       await whenAnswered(5_000);
-      await Promise.all([...sessions.values()].map((s) => s.close("stopping")));
+      await registry.closeAll("shutdown");
     },
   };
 }

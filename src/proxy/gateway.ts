@@ -121,9 +121,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const callId = randomUUID();
     const route = deps.naming.resolve(name);
     const upstream = route ? deps.upstreams.get(route.upstream) : undefined;
-    if (!route || !upstream || (await isUnknownTool(upstream, route.tool))) {
-      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-    }
+    if (!route || !upstream || (await isUnknownTool(upstream, route.tool))) throw unknownTool(name);
 
     const { redacted, hash } = redactArguments(args);
     const base = {
@@ -140,16 +138,24 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ? evaluate(policy, { tool: route.tool, args, grant: factsGrant(context.grant), session: { id: context.sessionId } }, now())
       : { kind: "deny", rule: null, reason: `No valid policy is loaded for upstream "${upstream.name}"; every call to it is denied.` };
 
-    const finish = <T extends CallOutcome>(result: T, outcome: string): T => {
+    const countCall = (outcome: string) => {
       deps.metrics.toolCalls.inc({ upstream: upstream.name, decision: decision.kind, outcome });
       deps.metrics.callDuration.observe({ upstream: upstream.name, decision: decision.kind }, (performance.now() - started) / 1000);
+    };
+    const finish = <T extends CallOutcome>(result: T, outcome: string): T => {
+      countCall(outcome);
       return result;
     };
 
-    if (decision.kind === "deny" || decision.kind === "hide") {
-      const reason = decision.kind === "hide" ? `Tool ${name} is not available to this agent: ${decision.reason}` : decision.reason;
-      await deps.audit.record(entry(base, { type: `call.${decision.kind === "hide" ? "hidden" : "denied"}`, decision: decision.kind, rule: decision.rule, reason, status: "refused" }));
-      return finish(refusal(reason, { decision: decision.kind, rule: decision.rule, callId }), "refused");
+    if (decision.kind === "hide") {
+      // Audited as hidden, answered exactly like a tool that does not exist: the agent learns nothing.
+      await deps.audit.record(entry(base, { type: "call.hidden", decision: "hide", rule: decision.rule, reason: decision.reason, status: "refused" }));
+      countCall("refused");
+      throw unknownTool(name);
+    }
+    if (decision.kind === "deny") {
+      await deps.audit.record(entry(base, { type: "call.denied", decision: "deny", rule: decision.rule, reason: decision.reason, status: "refused" }));
+      return finish(refusal(decision.reason, { decision: "deny", rule: decision.rule, callId }), "refused");
     }
 
     const reserved = await reserveQuota(decision, base);
@@ -179,24 +185,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
       deps.logger.error({ callId, err: (error as Error).message }, "could not audit an allowed call; refused it");
       return finish(refusal("Call refused: Gatehouse's audit log is unavailable, so the call cannot be recorded. Nothing was run; try again shortly.", { decision: "error", rule: null, callId, code: "audit_unavailable" }), "error");
     }
-    const { result, isFailure, error } = await forward(upstream, route.tool, args, extra, callId);
-    if (isFailure) await releaseQuota(reserved.reservation);
+    const { result, outcome, error } = await forward(upstream, route.tool, args, extra, callId);
+    // A call that may have run keeps its quota, like one that did.
+    if (outcome === "failed") await releaseQuota(reserved.reservation);
     const durationMs = Math.round(performance.now() - started);
+    const status = outcome === "unknown" ? "outcome_unknown" : outcome;
     // The decision row is already committed; the outcome row is written in the background.
     deps.audit
-      .record(
-        entry(base, {
-          type: isFailure ? "call.failed" : "call.succeeded",
-          decision: "allow",
-          rule: decision.rule,
-          reason: decision.reason,
-          status: isFailure ? "failed" : "succeeded",
-          durationMs,
-          error,
-        }),
-      )
+      .record(entry(base, { type: `call.${status}`, decision: "allow", rule: decision.rule, reason: decision.reason, status, durationMs, error }))
       .catch((e: unknown) => deps.logger.error({ callId, err: (e as Error).message }, "could not record call outcome"));
-    return finish(result, isFailure ? "failed" : "succeeded");
+    return finish(result, outcome);
   }
 
   async function reserveQuota(
@@ -238,21 +236,40 @@ type CallBase = {
   argsHash: string;
 };
 
+/** How a forwarded call ended: `unknown` when it was sent but no answer came back, so it may have run. */
+export type ForwardOutcome = "succeeded" | "failed" | "unknown";
+
+export interface Forwarded {
+  result: CallToolResult;
+  outcome: ForwardOutcome;
+  /** The upstream's error text (failed) or why there is no answer (unknown); null when it succeeded. */
+  error: string | null;
+}
+
 export async function forward(
   upstream: UpstreamConnection,
   tool: string,
   args: Record<string, unknown>,
   extra: CallExtra,
   callId: string,
-): Promise<{ result: CallToolResult; isFailure: boolean; error: string | null }> {
+): Promise<Forwarded> {
   try {
     const result = await upstream.callTool(tool, args, { signal: extra.signal, onprogress: extra.onprogress });
-    return { result, isFailure: result.isError === true, error: result.isError ? firstText(result) : null };
+    return { result, outcome: result.isError ? "failed" : "succeeded", error: result.isError ? firstText(result) : null };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    if (isGatewayError(error) && error.code === "upstream_outcome_unknown") {
+      const text = `${message}. The call to ${tool} was sent, so it may or may not have run; Gatehouse does not retry it. Check its effect before calling it again.`;
+      return { result: refusal(text, { decision: "error", rule: null, callId, code: error.code }), outcome: "unknown", error: message };
+    }
     const text = `Upstream "${upstream.name}" failed to run ${tool}: ${message}`;
-    return { result: refusal(text, { decision: "error", rule: null, callId, code: isGatewayError(error) ? error.code : "upstream_failed" }), isFailure: true, error: message };
+    return { result: refusal(text, { decision: "error", rule: null, callId, code: isGatewayError(error) ? error.code : "upstream_failed" }), outcome: "failed", error: message };
   }
+}
+
+/** The one answer to a tool the agent may not know about, whether it is missing or hidden by policy. */
+function unknownTool(name: string): McpError {
+  return new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
 }
 
 /** True only when the upstream's tool list is known and lacks the tool; an unreachable upstream is judged later. */

@@ -1,12 +1,15 @@
 // One managed MCP client per upstream. Stdio children are respawned with exponential backoff when
 // they exit; HTTP sessions are re-established on the next call. Calls in flight when the connection
-// drops reject (the SDK fails pending requests on close), so a crash never looks like a success.
+// drops reject (the SDK fails pending requests on close), so a crash never looks like a success; a call
+// that was sent but never answered fails with `upstream_outcome_unknown`, since it may have run.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   CallToolResultSchema,
+  ErrorCode,
+  McpError,
   ToolListChangedNotificationSchema,
   type CallToolResult,
   type Progress,
@@ -59,7 +62,7 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
   let attempt = 0;
   let tools: Tool[] | null = null;
   let retryTimer: NodeJS.Timeout | undefined;
-  let readyWaiters: Array<() => void> = [];
+  let readyWaiters: Array<{ wake(): void; fail(error: Error): void }> = [];
   const toolListeners: Array<() => void> = [];
 
   // A function, not an inline comparison: `state` changes across awaits, which narrowing can't see.
@@ -68,7 +71,7 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
   function setReady(): void {
     state = "ready";
     attempt = 0;
-    for (const wake of readyWaiters) wake();
+    for (const waiter of readyWaiters) waiter.wake();
     readyWaiters = [];
   }
 
@@ -149,14 +152,40 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
     if (state === "closed") return Promise.reject(unavailable("upstream is shut down"));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        readyWaiters = readyWaiters.filter((w) => w !== wake);
+        readyWaiters = readyWaiters.filter((w) => w !== waiter);
         reject(unavailable(lastError ?? "not connected"));
       }, READY_WAIT_MS);
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
+      const waiter = {
+        wake: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        fail: (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       };
-      readyWaiters.push(wake);
+      readyWaiters.push(waiter);
+    });
+  }
+
+  // Sent means it may have run: only an answer from the upstream (a JSON-RPC error, an HTTP 4xx refusal)
+  // or a connection that was never made proves it did not.
+  function classifyCallFailure(error: unknown, how: { isConnectionLost: boolean; isCancelled: boolean }): unknown {
+    const message = error instanceof Error ? error.message : String(error);
+    if (how.isCancelled) return outcomeUnknown("the agent's client cancelled the call after it was sent", error);
+    if (how.isConnectionLost) return outcomeUnknown(`the connection was lost during the call (${message})`, error);
+    if (isRequestTimeout(error)) return outcomeUnknown(`no answer within ${config.timeoutMs} ms (upstreams.${config.name}.timeoutMs)`, error);
+    if (error instanceof McpError) return error; // the upstream answered with a JSON-RPC error
+    if (error instanceof StreamableHTTPError && error.code !== undefined && error.code >= 400 && error.code < 500) return error;
+    if (isConnectRefusal(error)) return unavailable(`cannot connect (${message})`);
+    return outcomeUnknown(`the request failed after it was sent (${message})`, error);
+  }
+
+  function outcomeUnknown(detail: string, cause: unknown): GatewayError {
+    return new GatewayError("upstream_outcome_unknown", `Upstream "${config.name}" gave no answer: ${detail}`, {
+      cause,
+      context: { upstream: config.name },
     });
   }
 
@@ -194,7 +223,9 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
       return collected;
     },
     async callTool(tool, args, options = {}) {
+      // Up to here nothing was sent: a failure is `upstream_unavailable`, and the call did not run.
       const current = await connectedClient();
+      options.signal?.throwIfAborted();
       try {
         // `request` instead of `callTool`: the gateway forwards results as they are, without
         // validating output schemas or refusing task-only tools on the upstream's behalf.
@@ -205,9 +236,7 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
           resetTimeoutOnProgress: true,
         });
       } catch (error) {
-        if (options.signal?.aborted) throw error;
-        if (client !== current) throw unavailable(`connection lost during the call (${(error as Error).message})`);
-        throw error;
+        throw classifyCallFailure(error, { isConnectionLost: client !== current, isCancelled: options.signal?.aborted === true });
       }
     },
     onToolsChanged(listener) {
@@ -217,12 +246,27 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
       if (state === "closed") return;
       state = "closed";
       clearTimeout(retryTimer);
+      // Calls waiting for a connection fail now: their timers would otherwise keep a stopping process alive.
+      for (const waiter of readyWaiters) waiter.fail(unavailable("upstream is shut down"));
+      readyWaiters = [];
       const current = client;
       client = null;
       transport = null;
       await current?.close().catch(() => {});
     },
   };
+}
+
+// The SDK's own timeout, not a -32001 error sent by the upstream: it carries the timeout it waited for.
+function isRequestTimeout(error: unknown): boolean {
+  return error instanceof McpError && error.code === ErrorCode.RequestTimeout && typeof (error.data as { timeout?: unknown } | undefined)?.timeout === "number";
+}
+
+// fetch() failing to open a connection: the HTTP request never left this process.
+const CONNECT_REFUSALS = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+function isConnectRefusal(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === "string" && CONNECT_REFUSALS.has(code);
 }
 
 function pidOf(transport: Transport): number | null {

@@ -150,7 +150,7 @@ function outcomeText(approval: Approval): string | null {
       return `*Failed*${approval.durationMs === null ? "" : ` after ${approval.durationMs} ms`}:\n${codeBlock(preview)}`;
     }
     case "outcome_unknown":
-      return `*Outcome unknown*: the gateway stopped while the call was running. It was not retried; check ${mrkdwn(approval.upstream)} before trying again.`;
+      return `*Outcome unknown*: ${mrkdwn(clip(approval.error ?? "the gateway stopped while the call was running", ERROR_PREVIEW))}. The call may or may not have run. It was not retried; check ${mrkdwn(approval.upstream)} before trying again.`;
     default:
       return null;
   }

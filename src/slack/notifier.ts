@@ -21,7 +21,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): ApprovalNoti
       if (!channel) {
         throw new GatewayError(
           "config_invalid",
-          `No Slack channel for approval ${approval.id} (${approval.upstream}/${approval.tool}): set "approval.channel" in the policy or the Slack channel in gatehouse.json.`,
+          `No Slack channel for approval ${approval.id} (${approval.upstream}/${approval.tool}): set "approval.channel" in the policy, "approvals.channel" in gatehouse.json, or SLACK_CHANNEL.`,
           { context: { approvalId: approval.id } },
         );
       }

@@ -2,6 +2,7 @@
 // call) finds the task of an approval and completes it; the client sees it on its next tasks/get.
 import type { Result } from "@modelcontextprotocol/sdk/types.js";
 import { and, desc, eq, sql } from "drizzle-orm";
+import { toStorableJson } from "../audit/index.ts";
 import type { Database } from "../db/index.ts";
 import { mcpTasks } from "../db/index.ts";
 import { isLive, isOpen, toGatewayTask, type GatewayTask, type TerminalTaskStatus } from "./rows.ts";
@@ -44,7 +45,7 @@ export function createTaskLedger(database: Database): TaskLedger {
     async completeTask(taskId, status, result, statusMessage) {
       const rows = await db
         .update(mcpTasks)
-        .set({ status, result, ...(statusMessage !== undefined && { statusMessage }), updatedAt: sql`now()` })
+        .set({ status, result: toStorableJson(result) as Result, ...(statusMessage !== undefined && { statusMessage }), updatedAt: sql`now()` })
         .where(openTask(taskId))
         .returning({ id: mcpTasks.id });
       return rows.length > 0;

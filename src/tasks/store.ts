@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { CreateTaskOptions, TaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
 import { ErrorCode, type Request, type RequestId, type Result, type Task } from "@modelcontextprotocol/sdk/types.js";
 import { and, desc, eq, sql } from "drizzle-orm";
-import { toStorableJson } from "../audit/index.ts";
+import { fromStorableJson, toStorableJson } from "../audit/index.ts";
 import type { Database } from "../db/index.ts";
 import { mcpTasks, type McpTaskRow } from "../db/index.ts";
 import { TaskProtocolError, taskNotFound } from "./errors.ts";
@@ -112,7 +112,8 @@ export function createPostgresTaskStore(database: Database, scope: { grantName: 
     async getTaskResult(taskId) {
       const row = await findRow(taskId);
       if (!row) throw taskNotFound(taskId);
-      if (row.result) return row.result as Result;
+      // Every result is stored through toStorableJson (NUL and lone surrogates escaped); read it back.
+      if (row.result) return fromStorableJson(row.result) as Result;
       const reason = row.statusMessage ? ` (${row.statusMessage})` : "";
       if (isOpenStatus(row.status)) {
         throw new TaskProtocolError(ErrorCode.InvalidRequest, `Task ${taskId} is still ${row.status}${reason}; its result is available once it completes.`);
@@ -156,7 +157,7 @@ export function createPostgresTaskStore(database: Database, scope: { grantName: 
     async cancelTask(taskId, statusMessage, result) {
       const [row] = await db
         .update(mcpTasks)
-        .set({ status: "cancelled", statusMessage, result: result ?? null, updatedAt: sql`now()` })
+        .set({ status: "cancelled", statusMessage, result: result === undefined ? null : (toStorableJson(result) as Result), updatedAt: sql`now()` })
         .where(and(ownedLive(taskId), isOpen))
         .returning();
       if (row) return { kind: "cancelled", task: toGatewayTask(row) };

@@ -7,6 +7,8 @@ import { PROJECT_ROOT } from "../../src/config/index.ts";
 export interface GatewayProcess {
   url: string;
   child: ChildProcess;
+  /** Everything the gateway printed on stdout so far (the start-up banner). */
+  stdout(): string;
   kill(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -26,8 +28,8 @@ export async function spawnGateway(configFile: string, env: Record<string, strin
   });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()).slice(-5000));
+  let out = "";
   const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
     child.stdout!.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
@@ -39,6 +41,7 @@ export async function spawnGateway(configFile: string, env: Record<string, strin
   return {
     url,
     child,
+    stdout: () => out,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await exited;
