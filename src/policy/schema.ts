@@ -99,7 +99,7 @@ export const ApprovalSchema = z
     wait: z
       .enum(["hold", "ticket"])
       .default("hold")
-      .describe('"hold" keeps the request open; "ticket" answers at once with an approval id to poll'),
+      .describe('"hold" keeps the request open up to approvals.maxWaitSeconds, then gives the pending answer; "ticket" gives the pending answer at once'),
   })
   .strict()
   .superRefine((approval, ctx) => {
