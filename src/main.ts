@@ -15,7 +15,7 @@ import type { McpRoute } from "./http/mcp.ts";
 import { createLogger, type Logger } from "./log/index.ts";
 import { createMetrics } from "./metrics/index.ts";
 import { createGateway, createToolNaming, createUpstreamConnection, loadPolicies, type Gateway, type PolicySource, type TaskSupport, type UpstreamConnection } from "./proxy/index.ts";
-import { startQueues } from "./approvals/queues-setup.ts";
+import { startQueues } from "./approvals/queues/index.ts";
 import { createSlackApp, createSlackClient, createSlackDirectory } from "./slack/index.ts";
 import { createPostgresTaskStore } from "./tasks/index.ts";
 import { createRedisQuotaStore, createSqlQuotaStore, type QuotaStore } from "./ratelimit/index.ts";

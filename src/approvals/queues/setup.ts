@@ -1,11 +1,11 @@
 // Picks the BullMQ backend of this deployment (DESIGN §3): Redis when REDIS_URL is set, otherwise
 // BullMQ's PostgreSQL backend on the gateway's own database (embedded PGlite included).
-import type { Env } from "../config/index.ts";
-import type { Database } from "../db/index.ts";
-import { EMBEDDED_QUEUE_SCHEMA } from "../db/embedded.ts";
-import type { Logger } from "../log/index.ts";
+import type { Env } from "../../config/index.ts";
+import type { Database } from "../../db/index.ts";
+import { EMBEDDED_QUEUE_SCHEMA } from "../../db/embedded.ts";
+import type { Logger } from "../../log/index.ts";
 import { createApprovalQueues, type ApprovalQueueDeps, type ApprovalQueues } from "./queues.ts";
-import type { ApprovalNotifier } from "./types.ts";
+import type { ApprovalNotifier } from "../types.ts";
 
 export async function startQueues(deps: {
   env: Env;

@@ -1,7 +1,7 @@
 // What the approval workers do with a job. Jobs carry only the approval id: every run reloads the row,
 // because Postgres is the system of record and a retried job must act on the state as it is now.
-import type { ApprovalService } from "./service-types.ts";
-import type { Approval, ApprovalNotifier } from "./types.ts";
+import type { ApprovalService } from "../service-types.ts";
+import type { Approval, ApprovalNotifier } from "../types.ts";
 
 export type ApprovalQueueKind = "notify" | "update" | "expire";
 

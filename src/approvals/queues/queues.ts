@@ -2,11 +2,11 @@
 // and expire (a delayed job at the deadline). Workers run in this process. Job ids are derived from the
 // approval, so asking twice is harmless; the approval row in Postgres stays the only source of truth.
 import type { Job, JobsOptions } from "bullmq";
-import { GatewayError } from "../errors.ts";
-import type { Logger } from "../log/index.ts";
-import { redactUrl } from "../redis/index.ts";
-import { closeOrDisconnect, createInFlightJobs, settleAll, withTimeout } from "./queue-lifecycle.ts";
-import { createQueueFactory, type ApprovalJobData, type JobQueue, type JobWorker, type QueueBackendConfig, type QueueFactory } from "./queue-backend.ts";
+import { GatewayError } from "../../errors.ts";
+import type { Logger } from "../../log/index.ts";
+import { redactUrl } from "../../redis/index.ts";
+import { closeOrDisconnect, createInFlightJobs, settleAll, withTimeout } from "./lifecycle.ts";
+import { createQueueFactory, type ApprovalJobData, type JobQueue, type JobWorker, type QueueBackendConfig, type QueueFactory } from "./backend.ts";
 import {
   DEFAULT_RETRY,
   backoffDelay,
@@ -19,9 +19,9 @@ import {
   type ApprovalQueueKind,
   type JobDeps,
   type RetryPolicy,
-} from "./queue-jobs.ts";
-import type { ApprovalService } from "./service-types.ts";
-import type { Approval, ApprovalNotifier } from "./types.ts";
+} from "./jobs.ts";
+import type { ApprovalService } from "../service-types.ts";
+import type { Approval, ApprovalNotifier } from "../types.ts";
 
 export type { ApprovalJobEvent, ApprovalJobOutcome, ApprovalQueueKind, QueueBackendConfig, RetryPolicy };
 

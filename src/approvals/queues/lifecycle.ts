@@ -1,7 +1,7 @@
 // Start-up and shutdown helpers for the approval queues. BullMQ's graceful Worker.close() waits for
 // its fetch loop, which never ends while Redis is down, so shutdown waits for our own running jobs
 // (bounded) and then force-closes: complete even when the backend is gone.
-import type { Logger } from "../log/index.ts";
+import type { Logger } from "../../log/index.ts";
 
 /** Jobs whose processor started and whose outcome BullMQ has not recorded yet. */
 export function createInFlightJobs() {
