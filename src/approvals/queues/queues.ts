@@ -65,7 +65,7 @@ const CUSTOM_BACKOFF = "gatehouse";
 const KEEP_COMPLETED = { age: 24 * 3600, count: 10_000 };
 const KEEP_FAILED = { age: 7 * 24 * 3600 };
 const CONCURRENCY = 4;
-// Workers on PGlite are not woken by NOTIFY (see queue-backend.ts): this is how often they look for work.
+// Workers on PGlite are not woken by NOTIFY (see backend.ts): this is how often they look for work.
 const PGLITE_POLL_SECONDS = 1;
 
 export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<ApprovalQueues> {
