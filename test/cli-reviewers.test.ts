@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { createApprovalRepository } from "../src/approvals/index.ts";
 import { parseConfig, parseEnv, PROJECT_ROOT } from "../src/config/index.ts";
 import { openStorage, type StorageHandles } from "../src/main.ts";
+import { createGrantStore } from "../src/grants/index.ts";
 import { createReviewerStore } from "../src/reviewers/index.ts";
 import { DEMO_UPSTREAM, dropSchema, storageLabel } from "./helpers/gateway.ts";
 import { startSlackApiStandIn } from "./helpers/slack-api.ts";
@@ -164,6 +165,23 @@ describe(`gatehouse reviewers and votes from the CLI (${storageLabel()})`, () =>
       assert.ok(slack.callsTo("usergroups.users.list").some((c) => c.body.usergroup === "S0OPS"));
     } finally {
       await slack.close();
+    }
+  });
+
+  // Last: it revokes the grant every approval of this file was held for.
+  it("grants revoke cancels the grant's held calls at once, approved ones included", async () => {
+    const created = await createGrantStore(storage.database).create("cli-agent");
+    assert.ok(created.ok);
+    const pending = await holdApproval({ approvers: [], minApprovals: 1 });
+    const approved = await holdApproval({ approvers: [], minApprovals: 1 });
+    assert.equal((await gatehouse("approvals", "approve", approved)).code, 0);
+    const open = (await createApprovalRepository(storage.database).list({ statuses: ["pending", "approved"], limit: 500 })).filter((a) => a.grantName === "cli-agent");
+    const revoked = await gatehouse("grants", "revoke", "cli-agent");
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stdout, new RegExp(`Revoked grant "cli-agent"\\. Cancelled its ${open.length} held calls\\.`));
+    for (const id of [pending, approved]) {
+      const ended = await storedApproval(id);
+      assert.deepEqual([ended?.status, ended?.decisionReason], ["cancelled", "the agent's grant was revoked"]);
     }
   });
 });

@@ -254,13 +254,13 @@ export function createApprovalRepository(database: Database) {
         .where(and(eq(approvals.status, "executing"), sql`${approvals.executorInstance} IN ${instances}`));
       return rows.map((r) => r.id);
     },
-    /** Open approvals whose grant was revoked (by any process): they must never run. */
-    async ofRevokedGrants(): Promise<string[]> {
+    /** Grants revoked (by any process) that still have open approvals: those must never run. */
+    async revokedGrantsWithOpenApprovals(): Promise<string[]> {
       const rows = await db
-        .select({ id: approvals.id })
+        .selectDistinct({ grantName: approvals.grantName })
         .from(approvals)
         .where(and(inArray(approvals.status, ["pending", "approved"]), isGrantRevoked));
-      return rows.map((r) => r.id);
+      return rows.map((r) => r.grantName);
     },
     async openForGrant(grantName: string): Promise<string[]> {
       const rows = await db

@@ -16,7 +16,7 @@ import type { QuotaRequest, QuotaStore } from "../ratelimit/index.ts";
 import type { ApprovalBus } from "./bus.ts";
 import type { ApprovalExecutor } from "./executor.ts";
 import { UNRUN_STATUSES, type ApprovalRepository } from "./repository.ts";
-import type { ApprovalCore } from "./service.ts";
+import { REVOKED_REASON, type ApprovalCore } from "./service.ts";
 
 export interface RuntimeTimings {
   heartbeatMs: number;
@@ -66,10 +66,7 @@ export async function startApprovalRuntime(deps: {
 
   async function reapOnce(): Promise<void> {
     for (const id of await repo.overdue()) await service.expire(id);
-    for (const id of await repo.ofRevokedGrants()) {
-      const cancelled = await repo.cancel(id, "the agent's grant was revoked", "system");
-      if (cancelled) await service.announce(cancelled, "system");
-    }
+    for (const grant of await repo.revokedGrantsWithOpenApprovals()) await service.cancelForGrant(grant, REVOKED_REASON);
     for (const id of await repo.executingOn(deadInstances)) {
       const marked = await repo.markOutcomeUnknown(id, "the gateway running this call stopped before it finished; it is not retried");
       if (marked) await service.announce(marked, "system");

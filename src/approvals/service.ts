@@ -144,3 +144,6 @@ function isFromApprovalMessage(approval: Pick<Approval, "slackChannel" | "slackT
 }
 
 export const DEFAULT_CLAIM_GRACE_MS = 2 * 60_000;
+
+/** Why the approvals of a revoked grant were cancelled (what the agent and reviewers read). */
+export const REVOKED_REASON = "the agent's grant was revoked";

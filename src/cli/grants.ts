@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createApprovalControl } from "../approvals/module.ts";
+import { REVOKED_REASON } from "../approvals/service.ts";
 import { createAuditWriter } from "../audit/index.ts";
 import { createGrantStore } from "../grants/index.ts";
 import { silentLogger } from "../log/index.ts";
@@ -61,7 +62,7 @@ export function registerGrantCommands(program: Command): void {
         const audit = createAuditWriter({ database: storage.database });
         const control = createApprovalControl({ database: storage.database, databaseUrl: storage.isPglite ? null : storage.url, audit, logger: silentLogger() });
         try {
-          const cancelled = await control.service.cancelForGrant(name, "the agent's grant was revoked");
+          const cancelled = await control.service.cancelForGrant(name, REVOKED_REASON);
           print(`Revoked grant "${name}".${cancelled > 0 ? ` Cancelled its ${cancelled} held call${cancelled === 1 ? "" : "s"}.` : ""}`);
         } finally {
           await control.close();
