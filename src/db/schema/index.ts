@@ -1,9 +1,12 @@
 export { approvalWaiters } from "./approval-waiters.ts";
 export { approvalVotes, type ApprovalVoteRow } from "./approval-votes.ts";
 export { approvals, type ApprovalRow, type ApprovalSpecColumn } from "./approvals.ts";
+export { auditCheckpoints, type AuditCheckpointRow } from "./audit-checkpoints.ts";
 export { auditEvents, type AuditEventRow } from "./audit-events.ts";
+export { dashboardSessions, type DashboardSessionRow } from "./dashboard-sessions.ts";
 export { gatewayInstances } from "./gateway-instances.ts";
 export { grants, type GrantRow } from "./grants.ts";
+export { policyVersions, type PolicyVersionRow } from "./policy-versions.ts";
 export { mcpTasks, type McpTaskRow } from "./mcp-tasks.ts";
 export { rateCounters } from "./rate-counters.ts";
 export { reviewers, type ReviewerRow } from "./reviewers.ts";

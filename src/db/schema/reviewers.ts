@@ -9,6 +9,8 @@ export const reviewers = pgTable("reviewers", {
   name: text("name").notNull().unique(),
   tokenHash: text("token_hash").notNull().unique(),
   slackUserId: text("slack_user_id"),
+  /** The person's identity at the OpenID Connect provider (email, or `sub`), so a dashboard sign-in is this reviewer. */
+  oidcIdentity: text("oidc_identity").unique(),
   createdAt: createdAt(),
   removedAt: optionalTime("removed_at"),
 });
