@@ -22,6 +22,7 @@ import { createRedisQuotaStore, createSqlQuotaStore, type QuotaStore } from "./r
 import { connectRedis } from "./redis/index.ts";
 import { createSealer, loadSealingKey } from "./secrets/index.ts";
 import { createReviewerStore, type ReviewerStore } from "./reviewers/index.ts";
+import { createSessionStore } from "./sessions/index.ts";
 
 export interface StartOptions {
   config: GatehouseConfig;
@@ -276,8 +277,12 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       const { app, mcp } = createHttpApp({
         gateway,
         approvals: approvals.service,
+        approvalBus: approvals.bus,
+        audit,
         grants,
         reviewers,
+        sessions: createSessionStore(database, { ttlMs: config.dashboard.sessionHours * 3_600_000 }),
+        dashboard: config.dashboard,
         database,
         policies,
         upstreams,

@@ -150,7 +150,7 @@ describe(`held calls decided over the admin API (${storageLabel()})`, () => {
     assert.equal((await secondCall).isError, undefined);
   });
 
-  it("takes reviewer tokens on /api/approvals only, refuses removed reviewers, and does not let the body choose who votes", async () => {
+  it("takes reviewer tokens for reviewing but not for managing credentials, refuses removed reviewers, and does not let the body choose who votes", async () => {
     const client = await gw.connect(token);
     const created = nextApproval(gw);
     const call = client.callTool({ name: RECONNECT, arguments: { email_account_ids: [501] } });
@@ -162,7 +162,9 @@ describe(`held calls decided over the admin API (${storageLabel()})`, () => {
     assert.equal(listed.status, 200);
     assert.ok(((await listed.json()) as { approvals: Array<{ id: string }> }).approvals.some((a) => a.id === approval.id));
     assert.equal((await fetch(`${gw.url}/api/approvals/${approval.id}`, as(frank))).status, 200);
-    for (const path of ["/api/audit", "/api/policies"]) {
+    // Reviewers read the audit history and policies (they review); managing credentials is the admin's.
+    for (const path of ["/api/audit", "/api/policies"]) assert.equal((await fetch(`${gw.url}${path}`, as(frank))).status, 200, path);
+    for (const path of ["/api/grants", "/api/reviewers"]) {
       const refused = await fetch(`${gw.url}${path}`, as(frank));
       assert.equal(refused.status, 403, path);
       assert.match(refused.headers.get("content-type") ?? "", /application\/problem\+json/);

@@ -7,7 +7,7 @@ export { createHoldSettingsResolver, DEFAULT_PENDING_TEXT, renderPendingText, ty
 export { createApprovalRepository, type ApprovalRepository } from "./repository.ts";
 export { finalResult, pendingAnswer, STATUS_TOOL_NAME } from "./results.ts";
 export { startApprovalRuntime, type ApprovalRuntime, type RuntimeTimings } from "./runtime.ts";
-export { createApprovalService, type ApprovalCore } from "./service.ts";
+export { createApprovalService, REVOKED_REASON, type ApprovalCore } from "./service.ts";
 export type { ApprovalService } from "./service-types.ts";
 export { createApprovalStatusTool } from "./status-tool.ts";
 export {
@@ -26,4 +26,4 @@ export {
   type Voter,
   type VoteOutcome,
 } from "./types.ts";
-export { ADMIN_VOTER, parseVoterId, plainText, renderVoter, reviewerVoter, slackVoter, type VoterAudience } from "./voters.ts";
+export { ADMIN_VOTER, parseVoterId, plainText, renderVoter, reviewerVoter, SLACK_USER_ID, slackVoter, type VoterAudience } from "./voters.ts";

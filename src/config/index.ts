@@ -1,4 +1,4 @@
 export { resolveApprovalsChannel, type ApprovalsChannel } from "./approvals-channel.ts";
 export { parseEnv, type Env } from "./env.ts";
 export { demoConfig, loadConfig, parseConfig, PROJECT_ROOT, type GatehouseConfig, type ResolvedUpstream } from "./load.ts";
-export { ConfigSchema, isStdioUpstream, type HttpUpstreamConfig, type StdioUpstreamConfig, type UpstreamConfig } from "./schema.ts";
+export { ConfigSchema, isStdioUpstream, type DashboardConfig, type HttpUpstreamConfig, type StdioUpstreamConfig, type UpstreamConfig } from "./schema.ts";

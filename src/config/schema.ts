@@ -47,6 +47,19 @@ const holdSettings = {
   pendingText: waitFields.pendingText.optional(),
 };
 
+const OidcSchema = z
+  .object({
+    issuer: z.url().describe("The provider's issuer URL (its /.well-known/openid-configuration is read)"),
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1).optional().describe("Use ${ENV_VAR}; omit for a public client (PKCE only)"),
+    scopes: z.array(z.string()).default(["openid", "email", "profile"]),
+    identityClaim: z.string().default("email").describe("The ID token claim that names the person (email, preferred_username, sub)"),
+    admins: z.array(z.string()).default([]).describe("Identities (or *@domain) that sign in as admin"),
+    reviewers: z.array(z.string()).default([]).describe("Identities (or *@domain, or *) that may sign in as reviewers; linked reviewers always may"),
+    label: z.string().default("Sign in with single sign-on"),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -122,10 +135,20 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ maxBodyBytes: 1_048_576, sessionIdleSeconds: 1_800, maxSessionsPerGrant: 100 }),
+    dashboard: z
+      .object({
+        publicUrl: z.url().optional().describe("The URL people open the dashboard at (behind a proxy); used for sign-on redirects"),
+        sessionHours: z.number().positive().max(24 * 30).default(12).describe("A dashboard sign-in lasts this long"),
+        secureCookies: z.boolean().optional().describe("Mark the session cookie Secure; default: when the request came over HTTPS"),
+        oidc: OidcSchema.optional(),
+      })
+      .strict()
+      .default({ sessionHours: 12 }),
   })
   .strict();
 
 export type GatehouseConfigFile = z.infer<typeof ConfigSchema>;
+export type DashboardConfig = GatehouseConfigFile["dashboard"];
 export type UpstreamConfig = z.infer<typeof UpstreamSchema>;
 export type StdioUpstreamConfig = z.infer<typeof StdioUpstreamSchema>;
 export type HttpUpstreamConfig = z.infer<typeof HttpUpstreamSchema>;

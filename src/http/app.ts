@@ -1,22 +1,31 @@
 // The express app: /mcp, /api (admin), health and metrics, and the dashboard placeholder.
 import express, { type Express, type Request, type Router } from "express";
-import type { ApprovalService } from "../approvals/index.ts";
+import type { ApprovalBus, ApprovalCore } from "../approvals/index.ts";
+import type { AuditWriter } from "../audit/index.ts";
 import type { Database } from "../db/index.ts";
 import type { Grant, GrantStore } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import type { Gateway, PolicySource, TaskSupport, UpstreamConnection } from "../proxy/index.ts";
 import type { ReviewerStore } from "../reviewers/index.ts";
-import { createApiRouter } from "./api.ts";
-import { bearerToken } from "./auth.ts";
-import { createErrorHandler } from "./errors.ts";
+import type { SessionStore } from "../sessions/index.ts";
+import { createApiRouter } from "./api/index.ts";
+import { bearerToken } from "./callers.ts";
+import { createErrorHandler, problem } from "./errors.ts";
+import { createDashboardRouter } from "../dashboard/index.ts";
+import type { DashboardConfig } from "../config/index.ts";
 import { createMcpRoute, type McpRoute } from "./mcp.ts";
 import type { SessionLimits } from "./mcp-sessions.ts";
 
 export interface HttpAppDeps {
   gateway: Gateway;
-  approvals: ApprovalService;
+  approvals: ApprovalCore;
+  approvalBus: ApprovalBus;
+  audit: AuditWriter;
   grants: GrantStore;
+  /** Dashboard sign-ins (cookie sessions), also accepted by /api. */
+  sessions: SessionStore;
+  dashboard: DashboardConfig;
   /** Reviewer credentials: accepted on /api/approvals besides the admin token. */
   reviewers: ReviewerStore;
   database: Database;
@@ -35,6 +44,8 @@ export interface HttpAppDeps {
   slackRouter?: Router;
 }
 
+export const GATEHOUSE_VERSION = "0.1.0";
+
 export function createHttpApp(deps: HttpAppDeps): { app: Express; mcp: McpRoute } {
   const app = express();
   app.disable("x-powered-by");
@@ -43,7 +54,9 @@ export function createHttpApp(deps: HttpAppDeps): { app: Express; mcp: McpRoute 
   const mcp = createMcpRoute({ gateway: deps.gateway, logger: deps.logger, tasksFor: deps.tasksFor, authenticate: (req) => authenticateAgent(req, deps), limits: deps.sessionLimits });
   if (deps.slackRouter) app.use("/slack/events", deps.slackRouter);
   app.use("/mcp", json, mcp.router);
-  app.use("/api", json, createApiRouter(deps));
+  const onUnexpected = (error: unknown) => deps.logger.error({ err: error }, "unhandled http error");
+  app.use("/api", json, createApiRouter({ ...deps, version: GATEHOUSE_VERSION }, onUnexpected));
+  app.use("/api", (req, res) => problem(res, 404, "not_found", `No API route ${req.method} ${req.originalUrl.split("?")[0]} (the routes are listed at /api/openapi.json)`));
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -58,10 +71,8 @@ export function createHttpApp(deps: HttpAppDeps): { app: Express; mcp: McpRoute 
     }
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
-  app.get("/", (_req, res) => {
-    res.type("html").send(DASHBOARD_PLACEHOLDER);
-  });
-  app.use(createErrorHandler((error) => deps.logger.error({ err: error }, "unhandled http error")));
+  app.use(createDashboardRouter({ ...deps, sessionTtlMs: deps.dashboard.sessionHours * 3_600_000, secureCookies: deps.dashboard.secureCookies }));
+  app.use(createErrorHandler(onUnexpected));
   return { app, mcp };
 }
 
@@ -83,10 +94,3 @@ async function readiness(deps: HttpAppDeps) {
   const isReady = database === "ok" && policies.every((p) => p.isLoaded && !p.errors);
   return { isReady, database, upstreams, policies };
 }
-
-const DASHBOARD_PLACEHOLDER = `<!doctype html><html><head><meta charset="utf-8"><title>Gatehouse</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto">
-<h1>Gatehouse</h1><p>The gateway is running. MCP endpoint: <code>/mcp</code>.</p>
-<ul><li><a href="/readyz">/readyz</a> — readiness, upstream and policy status</li>
-<li><a href="/metrics">/metrics</a> — Prometheus metrics</li>
-<li><code>GET /api/audit</code> — audit history (admin token)</li></ul></body></html>`;

@@ -5,8 +5,12 @@ export function jsonRpcError(code: number, message: string, id: string | number 
   return { jsonrpc: "2.0" as const, error: { code, message }, id };
 }
 
-export function problem(res: Response, status: number, code: string, detail: string): void {
-  res.status(status).type("application/problem+json").json({ type: `about:blank`, title: code, status, detail });
+/** RFC 9457 problem details: `code` (also the `title`) is the stable code clients branch on, `detail` the sentence for people. */
+export function problem(res: Response, status: number, code: string, detail: string, errors?: ReadonlyArray<{ path: string; message: string }>): void {
+  res
+    .status(status)
+    .type("application/problem+json")
+    .json({ type: `urn:gatehouse:problem:${code}`, title: code, code, status, detail, ...(errors && errors.length > 0 ? { errors } : {}) });
 }
 
 /** Body-parser failures (bad JSON, oversize) become precise answers instead of HTML stack traces. */

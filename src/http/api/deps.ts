@@ -1,0 +1,22 @@
+// What the admin API routes need from the running gateway.
+import type { ApprovalBus, ApprovalCore } from "../../approvals/index.ts";
+import type { AuditWriter } from "../../audit/index.ts";
+import type { Database } from "../../db/index.ts";
+import type { GrantStore } from "../../grants/index.ts";
+import type { PolicySource, UpstreamConnection } from "../../proxy/index.ts";
+import type { ReviewerStore } from "../../reviewers/index.ts";
+import type { SessionStore } from "../../sessions/index.ts";
+
+export interface ApiDeps {
+  approvals: ApprovalCore;
+  approvalBus: ApprovalBus;
+  audit: AuditWriter;
+  database: Database;
+  grants: GrantStore;
+  reviewers: ReviewerStore;
+  sessions: SessionStore;
+  policies: PolicySource;
+  upstreams: ReadonlyMap<string, UpstreamConnection>;
+  adminToken: string | undefined;
+  version: string;
+}
