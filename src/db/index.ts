@@ -1,5 +1,6 @@
 export { connectDatabase, quoteIdent, type Database, type Db } from "./client.ts";
 export { EMBEDDED_QUEUE_SCHEMA, openEmbeddedDatabase, type EmbeddedDatabase } from "./embedded.ts";
+export { listenToChannel, schemaChannel, type ChannelListener } from "./listen.ts";
 export { migrateDatabase, MIGRATIONS_FOLDER } from "./migrate.ts";
 export {
   approvals,
@@ -11,6 +12,7 @@ export {
   mcpTasks,
   rateCounters,
   reviewers,
+  policyVersions,
   slackRequests,
   toolCalls,
   type ApprovalRow,
@@ -18,6 +20,7 @@ export {
   type ApprovalVoteRow,
   type AuditEventRow,
   type GrantRow,
+  type PolicyVersionRow,
   type McpTaskRow,
   type ReviewerRow,
   type ToolCallRow,
