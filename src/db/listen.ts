@@ -5,6 +5,8 @@ import pg from "pg";
 import type { Logger } from "../log/index.ts";
 
 export interface ChannelListener {
+  /** Settles once the first LISTEN is in place, or has failed (then it retries in the background). */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -17,10 +19,12 @@ export function listenToChannel(connectionString: string, channel: string, onPay
   let listener: pg.Client | null = null;
   let retry: NodeJS.Timeout | undefined;
   let isClosed = false;
+  let markReady = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
 
   async function listen(): Promise<void> {
     if (isClosed) return;
-    const client = new pg.Client({ connectionString });
+    const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
     client.on("error", () => reconnect(client));
     client.on("end", () => reconnect(client));
     client.on("notification", (message) => {
@@ -35,6 +39,8 @@ export function listenToChannel(connectionString: string, channel: string, onPay
     } catch (error) {
       logger.debug({ err: (error as Error).message, channel }, "LISTEN unavailable; polling only");
       reconnect(client);
+    } finally {
+      markReady();
     }
   }
 
@@ -51,8 +57,10 @@ export function listenToChannel(connectionString: string, channel: string, onPay
 
   void listen();
   return {
+    ready,
     async close() {
       isClosed = true;
+      markReady();
       clearTimeout(retry);
       const client = listener;
       listener = null;

@@ -234,8 +234,7 @@ export function createPolicySync(deps: PolicySyncDeps): PolicySync {
 
   return {
     async start() {
-      unsubscribe = policies.subscribe((upstream) => void reconcile(upstream));
-      await Promise.all([...files.keys()].map(reconcile));
+      // Listen first, so a version saved elsewhere while this gateway catches up is not missed.
       if (deps.listenUrl) {
         listener = listenToChannel(
           deps.listenUrl,
@@ -250,7 +249,10 @@ export function createPolicySync(deps: PolicySyncDeps): PolicySync {
           },
           logger,
         );
+        await listener.ready;
       }
+      unsubscribe = policies.subscribe((upstream) => void reconcile(upstream));
+      await Promise.all([...files.keys()].map(reconcile));
       poller = setInterval(() => void pollOnce(), deps.pollMs ?? DEFAULT_POLL_MS);
       poller.unref();
     },
