@@ -98,11 +98,24 @@ describe(`policy versions across gateways (${storageLabel()})`, { skip }, () => 
     }
   });
 
+  it("a gateway that starts with a text the history has never seen records it as a new version, which reaches the others", async () => {
+    const unseen = pretty({ version: "1", default: "deny", tools: { [LIST]: { action: "deny", reason: "Edited while stopped." } } });
+    const applied = nextApplied(first);
+    const fourth = await startReplica(unseen);
+    try {
+      const event = await applied;
+      assert.deepEqual([event.version, event.source, event.createdBy], [4, "file", "system"]);
+      assert.equal(await readFile(fileOf(first), "utf8"), unseen);
+    } finally {
+      await fourth.close();
+    }
+  });
+
   it("rollback on one gateway reverts the other", async () => {
     const applied = nextApplied(second);
     const rolled = await first.instance.policyAdmin.rollback("smartlead", 1, { by: "admin" });
     assert.ok(!isPolicyRefusal(rolled));
-    assert.equal((await applied).version, 4);
+    assert.equal((await applied).version, 5);
     assert.equal(await readFile(fileOf(second), "utf8"), V1);
     assert.equal((await listAs(second, await first.createToken("rollback-agent"))).isError, undefined);
   });

@@ -1,11 +1,17 @@
 // Policy administration through the real gateway: real policy files, a real upstream, real MCP calls.
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { chmod, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { createAuditWriter } from "../src/audit/index.ts";
+import { silentLogger } from "../src/log/index.ts";
+import { createMetrics } from "../src/metrics/index.ts";
 import type { PolicyAdmin, PolicyVersionEvent } from "../src/policies/index.ts";
-import { isPolicyRefusal } from "../src/policies/index.ts";
+import { createPolicyAdmin, isPolicyRefusal, validatePolicyText, writeFileAtomic } from "../src/policies/index.ts";
+import { loadPolicies } from "../src/proxy/index.ts";
 import { startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 import { startCountingUpstream, type CountingUpstream } from "./helpers/upstream.ts";
 
@@ -149,6 +155,18 @@ describe(`policy administration (${storageLabel()})`, () => {
     assert.equal((await call(agent, LIST)).isError, true, "the policy in force is unchanged");
   });
 
+  it("of two saves started from the same version, exactly one succeeds", async () => {
+    const [a, b] = await Promise.all([
+      admin.save("smartlead", pretty({ version: "1", default: "deny", tools: { [LIST]: { action: "deny", reason: "A" }, [GET]: {} } }), { by: "reviewer:a", expectedVersion: 2, source: "api" }),
+      admin.save("smartlead", pretty({ version: "1", default: "deny", tools: { [LIST]: { action: "deny", reason: "B" }, [GET]: {} } }), { by: "reviewer:b", expectedVersion: 2, source: "api" }),
+    ]);
+    const outcomes = [a, b].map((r) => (isPolicyRefusal(r) ? r.code : r.version.version)).sort();
+    assert.deepEqual(outcomes, [3, "version_conflict"]);
+    const winner = [a, b].find((r) => !isPolicyRefusal(r));
+    assert.ok(winner && !isPolicyRefusal(winner));
+    assert.equal(textOf(await call(agent, LIST)), winner.version.createdBy === "reviewer:a" ? "A" : "B");
+  });
+
   it("refuses an invalid policy with its issues; nothing is written or recorded", async () => {
     const before = await readFile(file, "utf8");
     const refused = await admin.save("smartlead", '{ "version": "2" }', { by: "reviewer:bob", source: "api" });
@@ -157,19 +175,29 @@ describe(`policy administration (${storageLabel()})`, () => {
     assert.deepEqual(refused.code === "invalid_policy" && refused.issues.map((issue) => issue.path), ["/version"]);
     assert.equal(await readFile(file, "utf8"), before);
     const history = await admin.history("smartlead");
-    assert.equal(!isPolicyRefusal(history) && history.versions.length, 2);
+    assert.equal(!isPolicyRefusal(history) && history.versions.length, 3);
   });
 
   it("rollback records the old content as a new version and the decision reverts", async () => {
     const rolled = await admin.rollback("smartlead", 1, { by: "admin", comment: "listing is fine" });
     assert.ok(!isPolicyRefusal(rolled), JSON.stringify(rolled));
-    assert.deepEqual([rolled.version.version, rolled.version.source, rolled.version.restoredFrom, rolled.isLoaded], [3, "rollback", 1, true]);
+    assert.deepEqual([rolled.version.version, rolled.version.source, rolled.version.restoredFrom, rolled.isLoaded], [4, "rollback", 1, true]);
     assert.equal(await readFile(file, "utf8"), V1);
     assert.equal((await call(agent, LIST)).isError, undefined);
-    const version = await admin.version("smartlead", 3);
+    const version = await admin.version("smartlead", 4);
     assert.ok(!isPolicyRefusal(version));
     assert.equal(version.content, V1);
     assert.deepEqual(await admin.rollback("smartlead", 99, { by: "admin" }), { ok: false, code: "not_found", detail: 'Upstream "smartlead" has no policy version 99' });
+  });
+
+  it("saving the newest version's text again records nothing; the history cannot be rewritten", async () => {
+    const again = await admin.save("smartlead", V1, { by: "admin", expectedVersion: 4, source: "api" });
+    assert.ok(!isPolicyRefusal(again));
+    assert.deepEqual([again.version.version, again.isUnchanged, again.isLoaded], [4, true, true]);
+    const history = await admin.history("smartlead");
+    assert.equal(!isPolicyRefusal(history) && history.versions.length, 4);
+    await assert.rejects(gw.instance.database.pool.query("UPDATE policy_versions SET content = '{}' WHERE version = 1"), /append-only/);
+    await assert.rejects(gw.instance.database.pool.query("DELETE FROM policy_versions"), /append-only/);
   });
 
   it("dry run lists exactly the audited calls whose decision the candidate changes, and flags redacted arguments it reads", async () => {
@@ -201,6 +229,10 @@ describe(`policy administration (${storageLabel()})`, () => {
     assert.equal(report.changed[0]?.recorded.decision, "deny");
     assert.equal(report.changed[0]?.grant, "policy-agent");
     assert.equal(report.readingRedacted, 1);
+    const sum = (totals: Record<string, number>) => Object.values(totals).reduce((a, b) => a + b, 0);
+    assert.deepEqual([sum(report.totals.before), sum(report.totals.after)], [report.checked, report.checked]);
+    assert.equal(report.totals.after.require_approval, 1);
+    assert.equal(report.totals.before.require_approval, undefined);
     assert.ok(report.notes.some((note) => /redacted/.test(note)));
     assert.ok(report.notes.some((note) => /Rate limits are not simulated/.test(note)));
 
@@ -253,6 +285,10 @@ describe(`policy administration (${storageLabel()})`, () => {
     const denied = await call(agent, GET, { campaign_id: 9202 });
     assert.equal(textOf(denied), "Only ops agents read campaigns.");
     assert.equal((await admin.effective("smartlead", "nobody")).ok, false);
+
+    const candidate = await admin.effective("smartlead", "policy-agent", { content: V1 });
+    assert.ok(!isPolicyRefusal(candidate));
+    assert.deepEqual([pick(candidate, GET).decision, candidate.version], ["allow", null], "a candidate text, before it is saved");
   });
 
   it("a hand edit of the file is recorded as a version by the system; an invalid one is not, and shows as errors", async () => {
@@ -282,5 +318,65 @@ describe(`policy administration (${storageLabel()})`, () => {
     const rolled = await admin.rollback("smartlead", newest, { by: "admin" });
     assert.ok(!isPolicyRefusal(rolled));
     assert.equal(textOf(await call(agent, GET, { campaign_id: 9302 })), "Only ops agents read campaigns.", "rollback works after a hand edit");
+  });
+
+  it("another gateway's copy: an older version is replaced at start, and a version it was not told about is found by polling", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "gatehouse-follower-"));
+    const copy = join(dir, "smartlead.json");
+    await writeFile(copy, V1);
+    const policies = await loadPolicies([{ ...gw.instance.config.upstreams[0]!, policyFile: copy }], { logger: silentLogger(), metrics: createMetrics() });
+    const audit = createAuditWriter({ database: gw.instance.database });
+    const follower = createPolicyAdmin({
+      database: gw.instance.database,
+      upstreams: [{ name: "smartlead", policyFile: copy }],
+      policies,
+      connections: gw.instance.upstreams,
+      audit,
+      logger: silentLogger(),
+      listenUrl: null, // no notifications: only the poll can find new versions
+      pollMs: 50,
+    });
+    t.after(async () => {
+      await follower.close();
+      await audit.close();
+      await policies.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    await follower.start();
+    assert.equal(await readFile(copy, "utf8"), await readFile(file, "utf8"), "brought up to the newest version before it serves");
+    assert.equal(policies.loaded("smartlead")?.sha256, gw.instance.policies.loaded("smartlead")?.sha256);
+
+    const applied = new Promise<PolicyVersionEvent>((resolve) => follower.subscribe((event) => event.change === "applied" && resolve(event)));
+    const saved = await admin.save("smartlead", V1, { by: "admin", source: "api" });
+    assert.ok(!isPolicyRefusal(saved));
+    assert.equal((await applied).version, saved.version.version);
+    assert.equal(await readFile(copy, "utf8"), V1);
+    assert.equal(policies.loaded("smartlead")?.sha256, saved.version.sha256);
+  });
+});
+
+describe("policy files and validation, without a gateway", () => {
+  it("writeFileAtomic replaces a symlink's target, keeps the link and the mode, and leaves no temporary file", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "gatehouse-atomic-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const target = join(dir, "real.json");
+    const link = join(dir, "policy.json");
+    await writeFile(target, V1);
+    await chmod(target, 0o600);
+    await symlink(target, link);
+    await writeFileAtomic(link, "{}\n");
+    assert.ok((await lstat(link)).isSymbolicLink());
+    assert.equal(await readFile(target, "utf8"), "{}\n");
+    assert.equal((await stat(target)).mode & 0o777, 0o600);
+    assert.deepEqual((await readdir(dir)).sort(), ["policy.json", "real.json"]);
+  });
+
+  it("says when tool names could not be checked because the upstream's tools could not be listed", () => {
+    const { report } = validatePolicyText(V1, "smartlead.json", { ok: false, reason: "upstream down" });
+    assert.deepEqual(report, {
+      ok: true,
+      issues: [],
+      warnings: [{ path: "", message: "the upstream's tools could not be listed (upstream down), so tool names were not checked" }],
+    });
   });
 });

@@ -17,5 +17,6 @@ export type { DryRunCall, DryRunDecision, DryRunReport } from "./dry-run.ts";
 export { DRY_RUN_NOTES } from "./dry-run.ts";
 export { writeFileAtomic } from "./file.ts";
 export type { PolicyVersionEvent } from "./sync.ts";
-export type { PolicyProblem, ValidationReport } from "./validate.ts";
+export type { PolicyProblem, ToolList, ValidationReport } from "./validate.ts";
+export { validatePolicyText } from "./validate.ts";
 export type { PolicyVersion, PolicyVersionWithContent } from "./versions.ts";
