@@ -23,6 +23,7 @@ import { connectRedis } from "./redis/index.ts";
 import { createSealer, loadSealingKey } from "./secrets/index.ts";
 import { createReviewerStore, type ReviewerStore } from "./reviewers/index.ts";
 import { createSessionStore } from "./sessions/index.ts";
+import { createPolicyAdmin, type PolicyAdmin } from "./policies/index.ts";
 
 export interface StartOptions {
   config: GatehouseConfig;
@@ -56,6 +57,8 @@ export interface GatewayInstance {
   databaseUrl: string;
   upstreams: ReadonlyMap<string, UpstreamConnection>;
   policies: PolicySource;
+  /** Policy versions, validation, dry run, effective decisions, save and rollback (the /api/policies routes). */
+  policyAdmin: PolicyAdmin;
   tasksFor: (grant: Grant) => TaskSupport;
   storageMode: StorageHandles["mode"];
   approvals: ApprovalsModule;
@@ -167,6 +170,9 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       if (outcome.status === "rejected") logger.warn({ upstream: name, err: (outcome.reason as Error).message }, "upstream not ready at start-up");
     }
     const naming = createToolNaming(config.namespace, [...upstreams.keys()]);
+    const policyAdmin = createPolicyAdmin({ database, upstreams: config.upstreams, policies, connections: upstreams, audit, logger, listenUrl: storage.isPglite ? null : storage.url });
+    closers.push(policyAdmin.close);
+    await policyAdmin.start();
 
     const sealer = createSealer(
       await loadSealingKey({
@@ -312,7 +318,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       url = `http://${formatHost(address.address)}:${address.port}`;
     }
     closers.push(drainHolds);
-    return { config, url, gateway, grants, reviewers, database, databaseUrl: storage.url, tasksFor, upstreams, policies, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, approvalsChannel, quota, demoToken, adminToken, mcp: mcpRoute, events, close };
+    return { config, url, gateway, grants, reviewers, database, databaseUrl: storage.url, tasksFor, upstreams, policies, policyAdmin, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, approvalsChannel, quota, demoToken, adminToken, mcp: mcpRoute, events, close };
   } catch (error) {
     await close();
     throw error;

@@ -1,5 +1,6 @@
 export { connectDatabase, quoteIdent, type Database, type Db } from "./client.ts";
 export { EMBEDDED_QUEUE_SCHEMA, openEmbeddedDatabase, type EmbeddedDatabase } from "./embedded.ts";
+export { listenToChannel, schemaChannel, type ChannelListener } from "./listen.ts";
 export { migrateDatabase, MIGRATIONS_FOLDER } from "./migrate.ts";
 export {
   approvals,
@@ -14,6 +15,7 @@ export {
   policyVersions,
   rateCounters,
   reviewers,
+  policyVersions,
   slackRequests,
   toolCalls,
   type ApprovalRow,
@@ -23,6 +25,7 @@ export {
   type AuditEventRow,
   type DashboardSessionRow,
   type GrantRow,
+  type PolicyVersionRow,
   type McpTaskRow,
   type PolicyVersionRow,
   type ReviewerRow,

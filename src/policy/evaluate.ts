@@ -74,13 +74,11 @@ export function evaluate(policy: CompiledPolicy, call: CallFacts, now: Date): De
     const failed = (rule?.require ?? []).findIndex((condition) => !conditionHolds(condition, call, regexes));
     const condition = rule?.require?.[failed];
     if (condition) {
-      const reason = messageOf(condition) ?? fallback ?? describeRequirement(condition);
-      return { kind: "deny", rule: toJsonPointer([...base, "require", failed]), reason };
+      return { kind: "deny", rule: toJsonPointer([...base, "require", failed]), reason: requireFailureReason(condition, fallback) };
     }
     const denyIf = firing(rule?.deny_if, call, regexes);
     if (denyIf) {
-      const reason = firstMessage(denyIf) ?? fallback ?? `${call.tool} is denied when ${describeList(denyIf)}`;
-      return { kind: "deny", rule: listPointer([...base, "deny_if"], denyIf), reason };
+      return { kind: "deny", rule: listPointer([...base, "deny_if"], denyIf), reason: denyIfReason(denyIf, call.tool, fallback) };
     }
   }
 
@@ -91,7 +89,7 @@ export function evaluate(policy: CompiledPolicy, call: CallFacts, now: Date): De
   for (const { rule, base } of sections) {
     const approvalIf = firing(rule?.approval_if, call, regexes);
     if (approvalIf) {
-      const reason = firstMessage(approvalIf) ?? `${call.tool} needs approval when ${describeList(approvalIf)}`;
+      const reason = approvalIfReason(approvalIf, call.tool);
       const pointer = listPointer([...base, "approval_if"], approvalIf);
       return { kind: "require_approval", rule: pointer, reason, limits, approval: resolveApproval(tool, now) };
     }
@@ -140,7 +138,21 @@ function firing(list: Condition[] | undefined, call: CallFacts, regexes: Readonl
   return everyConditionHolds(list, call, regexes) ? list : null;
 }
 
-function listPointer(base: string[], list: Condition[]): string {
+/** The reason a failed `require` item gives: its message, else the tool's text, else a sentence. */
+export function requireFailureReason(condition: Condition, fallback: string | undefined): string {
+  return messageOf(condition) ?? fallback ?? describeRequirement(condition);
+}
+
+export function denyIfReason(list: Condition[], tool: string, fallback: string | undefined): string {
+  return firstMessage(list) ?? fallback ?? `${tool} is denied when ${describeList(list)}`;
+}
+
+export function approvalIfReason(list: Condition[], tool: string): string {
+  return firstMessage(list) ?? `${tool} needs approval when ${describeList(list)}`;
+}
+
+/** The pointer a firing list is reported under: its only item, or the whole list. */
+export function listPointer(base: Array<string | number>, list: readonly unknown[]): string {
   return toJsonPointer(list.length === 1 ? [...base, 0] : base);
 }
 
@@ -156,7 +168,7 @@ function describeList(list: Condition[]): string {
   return list.map(describeCondition).join(" and ");
 }
 
-function resolveLimits(limits: Limit[] | undefined, base: string[]): ResolvedLimit[] {
+export function resolveLimits(limits: Limit[] | undefined, base: string[]): ResolvedLimit[] {
   return (limits ?? []).map((limit, index) => ({
     counter: limit.counter,
     window: limit.window,
@@ -167,7 +179,7 @@ function resolveLimits(limits: Limit[] | undefined, base: string[]): ResolvedLim
   }));
 }
 
-function resolveApproval(tool: CompiledToolRule | null, now: Date): ResolvedApprovalSpec {
+export function resolveApproval(tool: CompiledToolRule | null, now: Date): ResolvedApprovalSpec {
   const approval = tool?.rule.approval ?? DEFAULT_APPROVAL;
   const timeoutMs = durationToMs(approval.timeout);
   return {

@@ -4,10 +4,13 @@ export { findHidePattern, findToolRule } from "./compile.ts";
 export type { CallFacts } from "./conditions.ts";
 export type { Decision, ResolvedApprovalSpec, ResolvedLimit } from "./evaluate.ts";
 export { WINDOW_MS, denyWithoutPolicy, durationToMs, evaluate, isListed } from "./evaluate.ts";
+export type { EffectiveApproval, EffectiveCondition, EffectiveDecision, EffectiveKind } from "./effective.ts";
+export { effectiveDecisions } from "./effective.ts";
 export type { DecisionExplanation } from "./explain.ts";
 export { explainDecision, formatDecisionText } from "./explain.ts";
 export type { PolicyIssue } from "./issues.ts";
 export { formatPolicyIssue, toJsonPointer } from "./issues.ts";
+export { locateJsonPointer } from "./json-position.ts";
 export type { PolicyLoadResult } from "./load.ts";
 export { loadPolicyFile, parsePolicy } from "./load.ts";
 export type {

@@ -135,3 +135,72 @@ class Scanner {
 function describe(char: string): string {
   return JSON.stringify(char);
 }
+
+/**
+ * Where the field a JSON Pointer names is written in a valid JSON text (its key, for an object member),
+ * or its nearest existing ancestor when the field is missing: so an editor can underline the problem.
+ */
+export function locateJsonPointer(text: string, pointer: string): { line: number; column: number } {
+  const segments = pointer === "" ? [] : pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  let index = skipSpace(text, text.startsWith("\uFEFF") ? 1 : 0);
+  let found = index;
+  for (const segment of segments) {
+    const member = text[index] === "{" ? findMember(text, index, segment) : text[index] === "[" ? findItem(text, index, Number(segment)) : null;
+    if (member === null) break;
+    found = member.at;
+    index = member.value;
+  }
+  const before = text.slice(0, found).split("\n");
+  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+}
+
+function findMember(text: string, open: number, name: string): { at: number; value: number } | null {
+  let index = skipSpace(text, open + 1);
+  while (text[index] === '"') {
+    const keyEnd = skipValue(text, index);
+    const key = JSON.parse(text.slice(index, keyEnd)) as string;
+    const value = skipSpace(text, skipSpace(text, keyEnd) + 1);
+    if (key === name) return { at: index, value };
+    index = skipSpace(text, skipValue(text, value));
+    if (text[index] !== ",") return null;
+    index = skipSpace(text, index + 1);
+  }
+  return null;
+}
+
+function findItem(text: string, open: number, wanted: number): { at: number; value: number } | null {
+  let index = skipSpace(text, open + 1);
+  for (let position = 0; text[index] !== "]" && index < text.length; position++) {
+    if (position === wanted) return { at: index, value: index };
+    index = skipSpace(text, skipValue(text, index));
+    if (text[index] !== ",") return null;
+    index = skipSpace(text, index + 1);
+  }
+  return null;
+}
+
+/** End offset of the value starting at `index` (the text is known to be valid JSON). */
+function skipValue(text: string, index: number): number {
+  let depth = 0;
+  let at = index;
+  do {
+    const char = text[at];
+    if (char === '"') {
+      at += 1;
+      while (text[at] !== '"') at += text[at] === "\\" ? 2 : 1;
+    } else if (char === "{" || char === "[") depth += 1;
+    else if (char === "}" || char === "]") depth -= 1;
+    else if (depth === 0) {
+      while (at < text.length && !/[\s,\]}]/.test(text[at]!)) at += 1;
+      return at;
+    }
+    at += 1;
+  } while (depth > 0 && at < text.length);
+  return at;
+}
+
+function skipSpace(text: string, index: number): number {
+  let at = index;
+  while (/[ \t\r\n]/.test(text[at] ?? "")) at += 1;
+  return at;
+}

@@ -2,6 +2,7 @@
 // watch on the file itself would miss) and the file is also polled, because fs.watch is unreliable on
 // network and container filesystems. A bad edit never replaces a good policy; with no good policy yet,
 // current() is null and the caller denies every call.
+import { createHash } from "node:crypto";
 import type { FSWatcher } from "node:fs";
 import { unwatchFile, watch, watchFile } from "node:fs";
 import { basename, dirname } from "node:path";
@@ -10,7 +11,7 @@ import type { PolicyIssue } from "./issues.ts";
 import { parsePolicy, readPolicyText } from "./load.ts";
 
 export type PolicyHolderEvent =
-  | { type: "reloaded"; policy: CompiledPolicy; warnings: string[] }
+  | { type: "reloaded"; policy: CompiledPolicy; warnings: string[]; sha256: string }
   | { type: "error"; issues: PolicyIssue[] };
 
 export interface PolicyHolder {
@@ -18,6 +19,10 @@ export interface PolicyHolder {
   current(): CompiledPolicy | null;
   /** Why the latest version of the file was rejected, or null when it is the one in use. */
   lastError(): PolicyIssue[] | null;
+  /** The exact text of the policy in use and its SHA-256, or null when none has loaded. */
+  loaded(): { text: string; sha256: string } | null;
+  /** Reads the file now (not waiting for the watcher) and settles once the result is in force. */
+  refresh(): Promise<void>;
   /** Settles after the first load attempt, whatever its outcome. */
   ready: Promise<void>;
   close(): Promise<void>;
@@ -31,7 +36,11 @@ export interface PolicyHolderOptions {
 
 export function createPolicyHolder(file: string, options: PolicyHolderOptions = {}): PolicyHolder {
   const debounceMs = options.debounceMs ?? 50;
-  let state: { policy: CompiledPolicy | null; errors: PolicyIssue[] | null } = { policy: null, errors: null };
+  let state: { policy: CompiledPolicy | null; errors: PolicyIssue[] | null; text: { text: string; sha256: string } | null } = {
+    policy: null,
+    errors: null,
+    text: null,
+  };
   let lastSeen: string | undefined;
   let isClosed = false;
   let timer: NodeJS.Timeout | undefined;
@@ -51,16 +60,17 @@ export function createPolicyHolder(file: string, options: PolicyHolderOptions = 
     if (fingerprint === lastSeen) return; // both watchers saw the same change, or nothing changed
     lastSeen = fingerprint;
     if (!read.ok) {
-      state = { policy: state.policy, errors: [read.issue] };
+      state = { ...state, errors: [read.issue] };
       emit({ type: "error", issues: [read.issue] });
       return;
     }
     const result = parsePolicy(read.text, file);
     if (result.ok) {
-      state = { policy: result.policy, errors: null };
-      emit({ type: "reloaded", policy: result.policy, warnings: result.warnings });
+      const sha256 = createHash("sha256").update(read.text).digest("hex");
+      state = { policy: result.policy, errors: null, text: { text: read.text, sha256 } };
+      emit({ type: "reloaded", policy: result.policy, warnings: result.warnings, sha256 });
     } else {
-      state = { policy: state.policy, errors: result.errors };
+      state = { ...state, errors: result.errors };
       emit({ type: "error", issues: result.errors });
     }
   };
@@ -70,7 +80,7 @@ export function createPolicyHolder(file: string, options: PolicyHolderOptions = 
     reload().catch((error: unknown) => {
       const issue = { file, path: "", message: `internal error while loading: ${error instanceof Error ? error.message : String(error)}` };
       lastSeen = undefined;
-      state = { policy: state.policy, errors: [issue] };
+      state = { ...state, errors: [issue] };
       emit({ type: "error", issues: [issue] });
     });
 
@@ -92,6 +102,12 @@ export function createPolicyHolder(file: string, options: PolicyHolderOptions = 
   return {
     current: () => state.policy,
     lastError: () => state.errors,
+    loaded: () => state.text,
+    refresh() {
+      if (isClosed) return Promise.resolve();
+      running = running.then(reloadSafely);
+      return running;
+    },
     ready,
     close() {
       closing ??= (async () => {

@@ -10,6 +10,12 @@ export interface PolicySource {
   current(upstream: string): CompiledPolicy | null;
   /** Per upstream: the file and the errors of the last rejected edit (null when the last load was good). */
   status(): Array<{ upstream: string; file: string; isLoaded: boolean; errors: string[] | null }>;
+  /** The exact text in force for the upstream and its SHA-256, or null when none has loaded. */
+  loaded(upstream: string): { text: string; sha256: string } | null;
+  /** Reads the upstream's file now and settles once the result (new policy or rejected edit) is in force. */
+  refresh(upstream: string): Promise<void>;
+  /** Called after every reload or rejected edit, in this process. */
+  subscribe(listener: (upstream: string, type: "reloaded" | "error") => void): () => void;
   close(): Promise<void>;
 }
 
@@ -17,6 +23,7 @@ export async function loadPolicies(
   upstreams: readonly ResolvedUpstream[],
   options: { logger: Logger; metrics: Metrics; onEvent?: (upstream: string, type: "reloaded" | "error", detail: string[]) => void },
 ): Promise<PolicySource> {
+  const listeners = new Set<(upstream: string, type: "reloaded" | "error") => void>();
   const holders = new Map(
     upstreams.map((u) => {
       const holder = createPolicyHolder(u.policyFile, {
@@ -26,6 +33,7 @@ export async function loadPolicies(
           if (event.type === "error") options.logger.error({ upstream: u.name, issues }, "policy change rejected; keeping the last good policy");
           else options.logger.info({ upstream: u.name, file: u.policyFile }, "policy reloaded");
           options.onEvent?.(u.name, event.type, issues);
+          for (const listener of listeners) listener(u.name, event.type);
         },
       });
       return [u.name, { holder, file: u.policyFile }] as const;
@@ -45,6 +53,14 @@ export async function loadPolicies(
         isLoaded: holder.current() !== null,
         errors: holder.lastError()?.map(formatPolicyIssue) ?? null,
       })),
+    loaded: (upstream) => holders.get(upstream)?.holder.loaded() ?? null,
+    refresh: async (upstream) => {
+      await holders.get(upstream)?.holder.refresh();
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
     close: async () => {
       await Promise.all([...holders.values()].map((h) => h.holder.close()));
     },
