@@ -291,6 +291,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         dashboard: config.dashboard,
         database,
         policies,
+        policyAdmin,
         upstreams,
         metrics,
         logger,

@@ -7,6 +7,7 @@ import type { Grant, GrantStore } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import type { Gateway, PolicySource, TaskSupport, UpstreamConnection } from "../proxy/index.ts";
+import type { PolicyAdmin } from "../policies/index.ts";
 import type { ReviewerStore } from "../reviewers/index.ts";
 import type { SessionStore } from "../sessions/index.ts";
 import { createApiRouter } from "./api/index.ts";
@@ -30,6 +31,7 @@ export interface HttpAppDeps {
   reviewers: ReviewerStore;
   database: Database;
   policies: PolicySource;
+  policyAdmin: PolicyAdmin;
   upstreams: ReadonlyMap<string, UpstreamConnection>;
   metrics: Metrics;
   logger: Logger;

@@ -3,6 +3,7 @@ import type { ApprovalBus, ApprovalCore } from "../../approvals/index.ts";
 import type { AuditWriter } from "../../audit/index.ts";
 import type { Database } from "../../db/index.ts";
 import type { GrantStore } from "../../grants/index.ts";
+import type { PolicyAdmin } from "../../policies/index.ts";
 import type { PolicySource, UpstreamConnection } from "../../proxy/index.ts";
 import type { ReviewerStore } from "../../reviewers/index.ts";
 import type { SessionStore } from "../../sessions/index.ts";
@@ -16,6 +17,7 @@ export interface ApiDeps {
   reviewers: ReviewerStore;
   sessions: SessionStore;
   policies: PolicySource;
+  policyAdmin: PolicyAdmin;
   upstreams: ReadonlyMap<string, UpstreamConnection>;
   adminToken: string | undefined;
   version: string;
