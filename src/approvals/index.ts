@@ -24,6 +24,7 @@ export {
   type SlackMessageRef,
   type Vote,
   type Voter,
+  type VoteChannel,
   type VoteOutcome,
 } from "./types.ts";
 export { ADMIN_VOTER, parseVoterId, plainText, renderVoter, reviewerVoter, slackVoter, type VoterAudience } from "./voters.ts";
