@@ -3,15 +3,14 @@
 // channel, upstream errors, audit write lag, Node's process metrics under their standard names), and the
 // one info log line each tool call writes, without its arguments.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { CreateTaskResultSchema } from "@modelcontextprotocol/sdk/experimental/tasks/types.js";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
-import { openEmbeddedDatabase, type EmbeddedDatabase } from "../src/db/index.ts";
 import { createLogger } from "../src/log/index.ts";
 import { decide, FAST_APPROVALS, nextApproval } from "./helpers/approvals.ts";
-import { dropSchema, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
+import { openDatabaseBehindProxy, type DatabaseBehindProxy } from "./helpers/database-proxy.ts";
+import { startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 import { waitUntil } from "./helpers/process.ts";
-import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.ts";
 import { startCountingUpstream, type CountingUpstream } from "./helpers/upstream.ts";
 
 const RECONNECT = "smartlead_reconnect_failed_email_accounts";
@@ -224,6 +223,19 @@ describe(`metrics and call logs (${storageLabel()})`, () => {
     assert.equal(sum(afterwards, "gatehouse_approvals_pending"), 0);
   });
 
+  it("a held call answered with an MCP task logs the task and its approval", async () => {
+    const client = await gw.connect(await gw.createToken("obs-task"));
+    const created = nextApproval(gw);
+    const { task } = await client.request({ method: "tools/call", params: { name: `smartlead__${RECONNECT}`, arguments: { email_account_ids: [503] }, task: {} } }, CreateTaskResultSchema);
+    assert.equal(task.status, "working");
+    const approval = await created;
+    const lines = callLines("obs-task");
+    assert.deepEqual(
+      lines.map((l) => [l.decision, l.outcome, l.approvalId, l.callId]),
+      [["require_approval", "task", approval.id, approval.callId]],
+    );
+  });
+
   it("an upstream that cannot be reached counts as unavailable", async () => {
     const client = await gw.connect(await gw.createToken("obs-down"));
     const unavailable = (text: string) => sum(text, "gatehouse_upstream_errors_total", { upstream: "doomed", kind: "unavailable" });
@@ -240,11 +252,9 @@ describe(`metrics and call logs (${storageLabel()})`, () => {
 });
 
 describe(`a scrape while the database is down (${storageLabel()})`, () => {
-  let embedded: EmbeddedDatabase | null = null;
-  let proxy: TcpProxy;
+  let db: DatabaseBehindProxy;
   let upstream: CountingUpstream;
   let gw: TestGateway;
-  const schema = process.env.DATABASE_URL ? `gh_obs_${randomBytes(4).toString("hex")}` : "public";
   const scrape = async () => {
     const response = await fetch(`${gw.url}/metrics`);
     assert.equal(response.status, 200, "the scrape never fails");
@@ -252,22 +262,15 @@ describe(`a scrape while the database is down (${storageLabel()})`, () => {
   };
 
   before(async () => {
-    embedded = process.env.DATABASE_URL ? null : await openEmbeddedDatabase(null);
-    const target = new URL(process.env.DATABASE_URL ?? embedded!.url);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const viaProxy = new URL(target);
-    viaProxy.hostname = "127.0.0.1";
-    viaProxy.port = String(proxy.port);
+    db = await openDatabaseBehindProxy("gh_obs");
     upstream = await startCountingUpstream();
-    gw = await startTestGateway({ upstreams: { smartlead: upstream.config }, policies: { smartlead: POLICY }, extraConfig: { approvals: FAST_APPROVALS }, databaseUrl: viaProxy.toString(), schema });
+    gw = await startTestGateway({ upstreams: { smartlead: upstream.config }, policies: { smartlead: POLICY }, extraConfig: { approvals: FAST_APPROVALS }, databaseUrl: db.url, schema: db.schema });
   });
   after(async () => {
-    proxy?.restore();
+    db?.proxy.restore();
     await gw?.close();
-    await proxy?.close();
+    await db?.close();
     await upstream?.close();
-    await embedded?.close();
-    if (process.env.DATABASE_URL) await dropSchema(schema);
   });
 
   it("answers without the pending series and with gatehouse_database_up 0, then recovers", async () => {
@@ -275,13 +278,13 @@ describe(`a scrape while the database is down (${storageLabel()})`, () => {
     assert.equal(sum(up, "gatehouse_database_up"), 1);
     assert.deepEqual(samples(up, "gatehouse_approvals_pending"), [{ labels: { upstream: "smartlead" }, value: 0 }]);
 
-    proxy.cut();
+    db.proxy.cut();
     const down = await scrape();
     assert.equal(sum(down, "gatehouse_database_up"), 0);
     assert.deepEqual(samples(down, "gatehouse_approvals_pending"), [], "no number is better than a wrong one");
     assert.match(down, /^process_cpu_seconds_total /m, "the rest of the scrape is there");
 
-    proxy.restore();
+    db.proxy.restore();
     const back = await waitUntil(scrape, (text) => sum(text, "gatehouse_database_up") === 1);
     assert.equal(sum(back, "gatehouse_approvals_pending", { upstream: "smartlead" }), 0);
   });
