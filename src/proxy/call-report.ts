@@ -75,7 +75,7 @@ export function createCallReporter(deps: { logger: Logger; metrics: Metrics }): 
           rule: report.rule,
           outcome,
           durationMs: Math.round(seconds * 10_000) / 10,
-          ...(report.isHeld ? { approvalId: report.approvalId } : {}),
+          ...(report.isHeld || report.approvalId ? { approvalId: report.approvalId } : {}),
           ...(report.code ? { code: report.code } : {}),
         },
         "tool call",
