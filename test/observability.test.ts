@@ -265,6 +265,7 @@ describe(`a scrape while the database is down (${storageLabel()})`, () => {
   let db: DatabaseBehindProxy;
   let upstream: CountingUpstream;
   let gw: TestGateway;
+  const written: string[] = [];
   const scrape = async () => {
     const response = await fetch(`${gw.url}/metrics`);
     assert.equal(response.status, 200, "the scrape never fails");
@@ -274,7 +275,14 @@ describe(`a scrape while the database is down (${storageLabel()})`, () => {
   before(async () => {
     db = await openDatabaseBehindProxy("gh_obs");
     upstream = await startCountingUpstream();
-    gw = await startTestGateway({ upstreams: { smartlead: upstream.config }, policies: { smartlead: POLICY }, extraConfig: { approvals: FAST_APPROVALS }, databaseUrl: db.url, schema: db.schema });
+    gw = await startTestGateway({
+      upstreams: { smartlead: upstream.config },
+      policies: { smartlead: POLICY },
+      extraConfig: { approvals: FAST_APPROVALS },
+      databaseUrl: db.url,
+      schema: db.schema,
+      logger: createLogger("info", { write: (line: string) => void written.push(line) }),
+    });
   });
   after(async () => {
     db?.proxy.restore();
@@ -283,7 +291,8 @@ describe(`a scrape while the database is down (${storageLabel()})`, () => {
     await upstream?.close();
   });
 
-  it("answers without the pending series and with gatehouse_database_up 0, then recovers", async () => {
+  it("answers without the pending series and with gatehouse_database_up 0, counts the audit entries it could not write, then recovers", async () => {
+    const client = await gw.connect(await gw.createToken("obs-outage"));
     const up = await scrape();
     assert.equal(sum(up, "gatehouse_database_up"), 1);
     assert.deepEqual(samples(up, "gatehouse_approvals_pending"), [{ labels: { upstream: "smartlead" }, value: 0 }]);
@@ -293,6 +302,16 @@ describe(`a scrape while the database is down (${storageLabel()})`, () => {
     assert.equal(sum(down, "gatehouse_database_up"), 0);
     assert.deepEqual(samples(down, "gatehouse_approvals_pending"), [], "no number is better than a wrong one");
     assert.match(down, /^process_cpu_seconds_total /m, "the rest of the scrape is there");
+    const refused = await client.callTool({ name: "smartlead_get_email_account_by_id", arguments: { email_account_id: 502 } });
+    assert.equal(refused._meta?.["gatehouse/code"], "audit_unavailable");
+    const afterRefusal = await scrape();
+    assert.ok(sum(afterRefusal, "gatehouse_audit_write_failures_total") > sum(up, "gatehouse_audit_write_failures_total"));
+    assert.equal(
+      sum(afterRefusal, "gatehouse_tool_calls_total", { upstream: "smartlead", decision: "allow", outcome: "error" }) - sum(up, "gatehouse_tool_calls_total", { upstream: "smartlead", decision: "allow", outcome: "error" }),
+      1,
+    );
+    const lines = written.map((line) => JSON.parse(line) as LogLine).filter((l) => l.msg === "tool call" && l.grant === "obs-outage");
+    assert.deepEqual(lines.map((l) => [l.outcome, l.code]), [["error", "audit_unavailable"]]);
 
     db.proxy.restore();
     const back = await waitUntil(scrape, (text) => sum(text, "gatehouse_database_up") === 1);
