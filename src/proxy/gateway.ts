@@ -182,7 +182,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
         const { createTask } = extra;
         // A task reply does not name its approval: take it from the approval the task is created for.
         const held = createTask
-          ? { ...extra, createTask: (approval: Approval) => ((report.approvalId = approval.id), createTask(approval)) }
+          ? {
+              ...extra,
+              createTask: (approval: Approval) => {
+                report.approvalId = approval.id;
+                return createTask(approval);
+              },
+            }
           : extra;
         return heldReply(await deps.approvals(pending, held));
       }
