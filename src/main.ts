@@ -5,7 +5,7 @@ import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DEFAULT_PENDING_TEXT, type ApprovalNotifications } from "./approvals/index.ts";
 import { startApprovals, type ApprovalsModule } from "./approvals/module.ts";
-import { createAuditWriter, type AuditWriter } from "./audit/index.ts";
+import { createAuditWriter } from "./audit/index.ts";
 import { resolveApprovalsChannel, type ApprovalsChannel, type Env, type GatehouseConfig } from "./config/index.ts";
 import { connectDatabase, migrateDatabase, openEmbeddedDatabase, type Database } from "./db/index.ts";
 import { GatewayError } from "./errors.ts";
@@ -131,7 +131,8 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       quota = createSqlQuotaStore(database);
     }
 
-    const audit: AuditWriter = createAuditWriter({ database });
+    const metrics = createMetrics({ collectDefault: isHttp });
+    const audit = createAuditWriter({ database, observer: metrics.auditWrites });
     closers.push(audit.close);
     const grants = createGrantStore(database);
     const reviewers = createReviewerStore(database);
@@ -149,7 +150,6 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     const adminToken = env.GATEHOUSE_ADMIN_TOKEN ?? (config.isDemo ? generateToken() : undefined);
 
     const events = new EventEmitter();
-    const metrics = createMetrics({ collectDefault: isHttp });
     const policies = await loadPolicies(config.upstreams, {
       logger,
       metrics,
@@ -195,6 +195,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       quota,
       sealer,
       logger,
+      metrics,
       notifications: () => notifications,
       hasNotifier: slackClient !== null,
       isApprover: directory?.isApprover,
@@ -221,6 +222,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       sweeps: [() => resyncMessages()],
     });
     closers.push(approvals.close);
+    metrics.readAtScrape({ pendingApprovals: () => approvals.repo.countPendingByUpstream(), upstreams: () => upstreams.keys(), auditBacklog: () => audit.status() });
 
     const slack =
       env.SLACK_BOT_TOKEN && slackClient && directory

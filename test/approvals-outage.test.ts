@@ -3,14 +3,12 @@
 // its heartbeat row lapsed, new calls are refused with a clear answer that carries no SQL, and once the
 // database is back the approved call runs exactly once.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
-import { openEmbeddedDatabase, type EmbeddedDatabase } from "../src/db/index.ts";
 import { decide, nextApproval } from "./helpers/approvals.ts";
-import { dropSchema, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
+import { startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 import { waitUntil } from "./helpers/process.ts";
-import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.ts";
+import { openDatabaseBehindProxy, type DatabaseBehindProxy } from "./helpers/database-proxy.ts";
 import { startCountingUpstream, type CountingUpstream } from "./helpers/upstream.ts";
 
 const RECONNECT = "smartlead_reconnect_failed_email_accounts";
@@ -20,35 +18,25 @@ const APPROVALS = { pollMs: 100, reaperSeconds: 0.2, instanceStaleSeconds: 1, he
 const SQL_WORDS = /select|insert|update |relation|syntax|Failed query|ECONNRESET|ECONNREFUSED|connect/i;
 
 describe(`a database outage while a call is held (${storageLabel()})`, () => {
-  let embedded: EmbeddedDatabase | null = null;
-  let proxy: TcpProxy;
+  let db: DatabaseBehindProxy;
   let upstream: CountingUpstream;
   let gw: TestGateway;
-  const schema = process.env.DATABASE_URL ? `gh_outage_${randomBytes(4).toString("hex")}` : "public";
 
   before(async () => {
-    // Embedded runs put the proxy in front of a PGlite socket of their own; others in front of PostgreSQL.
-    embedded = process.env.DATABASE_URL ? null : await openEmbeddedDatabase(null);
-    const target = new URL(process.env.DATABASE_URL ?? embedded!.url);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const viaProxy = new URL(target);
-    viaProxy.hostname = "127.0.0.1";
-    viaProxy.port = String(proxy.port);
+    db = await openDatabaseBehindProxy("gh_outage");
     upstream = await startCountingUpstream();
     gw = await startTestGateway({
       upstreams: { smartlead: upstream.config },
       policies: { smartlead: POLICY },
       extraConfig: { approvals: APPROVALS },
-      databaseUrl: viaProxy.toString(),
-      schema,
+      databaseUrl: db.url,
+      schema: db.schema,
     });
   });
   after(async () => {
     await gw?.close();
-    await proxy?.close();
+    await db?.close();
     await upstream?.close();
-    await embedded?.close();
-    if (process.env.DATABASE_URL) await dropSchema(schema);
   });
 
   it("keeps the held request waiting through a 3 s outage, refuses new calls without SQL text, then runs the approved call once", async () => {
@@ -67,7 +55,7 @@ describe(`a database outage while a call is held (${storageLabel()})`, () => {
     const approval = await created;
     await waitUntil(() => gw.instance.approvals.repo.get(approval.id), (a) => a?.agent.isWaiting === true);
 
-    proxy.cut();
+    db.proxy.cut();
     // Within the grant cache's few seconds the token is still known: the calls reach the gateway.
     const held = await client.callTool({ name: RECONNECT, arguments: { email_account_ids: [503] } });
     assert.equal(held.isError, true);
@@ -93,7 +81,7 @@ describe(`a database outage while a call is held (${storageLabel()})`, () => {
     assert.match(refused, /(database|audit log) is unavailable/);
     assert.doesNotMatch(refused, SQL_WORDS);
 
-    proxy.restore();
+    db.proxy.restore();
     // A reaper pass right after the outage sees this gateway's heartbeat row stale: it must not reap itself.
     await waitUntil(() => gw.instance.approvals.repo.get(approval.id).catch(() => null), (a) => a !== null, 20_000);
     await gw.instance.approvals.runtime.reap();

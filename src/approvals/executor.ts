@@ -5,6 +5,7 @@
 import type { CallToolResult, Progress } from "@modelcontextprotocol/sdk/types.js";
 import { toStorableJson } from "../audit/index.ts";
 import type { Logger } from "../log/index.ts";
+import type { Metrics } from "../metrics/index.ts";
 import { forward } from "../proxy/gateway.ts";
 import type { UpstreamConnection } from "../proxy/upstream.ts";
 import type { Sealer } from "../secrets/index.ts";
@@ -28,6 +29,7 @@ export function createApprovalExecutor(deps: {
   sealer: Sealer;
   instanceId: string;
   logger: Logger;
+  metrics?: Pick<Metrics, "upstreamErrors">;
 }): ApprovalExecutor {
   const { repo, logger } = deps;
   const actor = () => `gateway:${deps.instanceId}`;
@@ -69,7 +71,8 @@ export function createApprovalExecutor(deps: {
       // The executing row is committed; its audit event need not delay the call.
       void deps.service.announce(claimed, actor());
       const started = performance.now();
-      const { result, outcome, error } = await forward(upstream, claimed.tool, opened.args, { onprogress: options.onprogress }, claimed.callId);
+      const { result, outcome, error, errorKind } = await forward(upstream, claimed.tool, opened.args, { onprogress: options.onprogress }, claimed.callId);
+      if (errorKind) deps.metrics?.upstreamErrors.inc({ upstream: upstream.name, kind: errorKind });
       const durationMs = Math.round(performance.now() - started);
       // Sent but unanswered (connection lost, timeout): it may have run, so never `failed`, never retried.
       const status = outcome === "unknown" ? "outcome_unknown" : outcome;

@@ -24,6 +24,7 @@ export {
   type SlackMessageRef,
   type Vote,
   type Voter,
+  type VoteChannel,
   type VoteOutcome,
 } from "./types.ts";
 export { ADMIN_VOTER, parseVoterId, plainText, renderVoter, reviewerVoter, SLACK_USER_ID, slackVoter, type VoterAudience } from "./voters.ts";

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { AuditWriter } from "../audit/index.ts";
 import type { Database } from "../db/index.ts";
 import type { Logger } from "../log/index.ts";
+import type { Metrics } from "../metrics/index.ts";
 import type { ApprovalHandler, GatewayTool } from "../proxy/gateway.ts";
 import type { UpstreamConnection } from "../proxy/upstream.ts";
 import type { QuotaStore } from "../ratelimit/index.ts";
@@ -51,6 +52,8 @@ export async function startApprovals(deps: {
   quota: QuotaStore;
   sealer: Sealer;
   logger: Logger;
+  /** Decisions, their time and approved calls' upstream errors are counted here. */
+  metrics?: Metrics;
   notifications: () => ApprovalNotifications;
   /** True when reviewers are notified (Slack on): unposted messages are then asked for again. */
   hasNotifier: boolean;
@@ -63,9 +66,10 @@ export async function startApprovals(deps: {
   const { logger, sealer, settings } = deps;
   const repo = createApprovalRepository(deps.database);
   const bus = createApprovalBus(deps.database, deps.databaseUrl, logger);
-  const service = createApprovalService({ repo, bus, audit: deps.audit, logger, isApprover: deps.isApprover, claimGraceMs: settings.claimGraceMs });
+  const { metrics } = deps;
+  const service = createApprovalService({ repo, bus, audit: deps.audit, logger, isApprover: deps.isApprover, claimGraceMs: settings.claimGraceMs, metrics });
   const instanceId = randomUUID();
-  const executor = createApprovalExecutor({ repo, service, upstreams: deps.upstreams, sealer, instanceId, logger });
+  const executor = createApprovalExecutor({ repo, service, upstreams: deps.upstreams, sealer, instanceId, logger, metrics });
   const follower = createApprovalFollower({ repo, bus, service, executor, instanceId: () => instanceId, pollMs: settings.pollMs, logger });
   const taskSync = startTaskSync({ database: deps.database, repo, bus, logger });
   const sealed = await repo.sealLegacyArguments((row) => sealArguments(sealer, row.id, row.argsHash, row.args));

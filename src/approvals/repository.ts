@@ -235,6 +235,15 @@ export function createApprovalRepository(database: Database) {
         .where(and(inArray(approvals.status, ["pending", "approved"]), lte(approvals.expiresAt, sql`now()`)));
       return rows.map((r) => r.id);
     },
+    /** Pending approvals per upstream (read at each metrics scrape: one grouped count on the status index). */
+    async countPendingByUpstream(): Promise<Map<string, number>> {
+      const rows = await db
+        .select({ upstream: approvals.upstream, count: sql<number>`count(*)::int` })
+        .from(approvals)
+        .where(eq(approvals.status, "pending"))
+        .groupBy(approvals.upstream);
+      return new Map(rows.map((r) => [r.upstream, r.count]));
+    },
     /** Pending approvals created before `olderThan` whose reviewer message was never posted. */
     unnotified: (olderThan: Date) => select(and(eq(approvals.status, "pending"), isNull(approvals.slackTs), lte(approvals.createdAt, olderThan)), { limit: 100 }),
     /** Approved calls with an MCP task attached: the result is stored for the task, so they run now. */

@@ -5,9 +5,10 @@ import type { AuditWriter } from "../audit/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { ApprovalBus } from "./bus.ts";
 import { approvalAuditEntry, followUpAuditEntry } from "./audit.ts";
+import { countDecision, voteChannel, wasPendingWhenCancelled, type DecisionMetrics } from "./metrics.ts";
 import type { ApprovalRepository, NewApproval } from "./repository.ts";
 import type { ApprovalService } from "./service-types.ts";
-import type { Approval, ApprovalSpec, Ballot, SlackMessageRef, Voter, VoteOutcome } from "./types.ts";
+import { isUnclaimedExpiry, type Approval, type ApprovalSpec, type Ballot, type SlackMessageRef, type VoteChannel, type Voter, type VoteOutcome } from "./types.ts";
 
 export interface ApprovalServiceDeps {
   repo: ApprovalRepository;
@@ -18,6 +19,8 @@ export interface ApprovalServiceDeps {
   claimGraceMs?: number;
   /** Resolves user-group membership (Slack). Without it only user ids listed in `approvers` match. */
   isApprover?: (spec: ApprovalSpec, slackUserId: string) => Promise<boolean>;
+  /** Counts decisions and their time (the gateway's registry; the CLI's offline commands have none). */
+  metrics?: DecisionMetrics;
 }
 
 export interface ApprovalCore extends ApprovalService {
@@ -62,9 +65,10 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
     return isListed ? null : "you are not one of this tool's approvers";
   }
 
-  async function decide(approval: Approval, to: "approved" | "denied", voter: Voter, reason: string | null): Promise<VoteOutcome> {
+  async function decide(approval: Approval, to: "approved" | "denied", voter: Voter, reason: string | null, channel: VoteChannel): Promise<VoteOutcome> {
     const decided = await repo.decide(approval.id, to, voter.id, reason, deps.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS);
     if (!decided) return { kind: "already_decided", approval: (await repo.get(approval.id)) ?? approval };
+    countDecision(deps.metrics, decided, channel);
     await announce(decided, voter.id, undefined, { via: voter.via });
     return { kind: "decided", approval: decided };
   }
@@ -87,6 +91,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
         const cancelled = await repo.cancel(id, reason, "system");
         if (cancelled) {
           count += 1;
+          if (wasPendingWhenCancelled(cancelled)) countDecision(deps.metrics, cancelled, "revoked");
           await announce(cancelled, "system");
         }
       }
@@ -108,9 +113,9 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
       const isNew = await repo.addVote(id, voter.id, vote, reason ?? null);
       if (!isNew) return { kind: "duplicate", approval };
       // A deciding vote is recorded by the decision's own audit event (its actor is the voter).
-      if (vote === "deny") return decide(approval, "denied", voter, reason ?? null);
+      if (vote === "deny") return decide(approval, "denied", voter, reason ?? null, voteChannel(ballot));
       const approvals = await repo.countApproveVotes(id);
-      if (approvals >= approval.spec.minApprovals) return decide(approval, "approved", voter, approvals > 1 ? `${approvals} approvals` : null);
+      if (approvals >= approval.spec.minApprovals) return decide(approval, "approved", voter, approvals > 1 ? `${approvals} approvals` : null, voteChannel(ballot));
       await repo.markChanged(id);
       await audit.record(approvalAuditEntry(approval, "approval.vote", voter.id, { vote, reason: reason ?? null, via: voter.via })).catch(() => {});
       const current = (await repo.get(id)) ?? approval;
@@ -119,11 +124,14 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
     },
     async expire(id) {
       const expired = await repo.expire(id);
+      // An approved call whose agent never came back was counted when it was approved.
+      if (expired && !isUnclaimedExpiry(expired)) countDecision(deps.metrics, expired, "timeout");
       if (expired) await announce(expired, "system");
       return expired !== null;
     },
     async cancel(id, reason) {
       const cancelled = await repo.cancel(id, reason, "client");
+      if (cancelled && wasPendingWhenCancelled(cancelled)) countDecision(deps.metrics, cancelled, "agent");
       if (cancelled) await announce(cancelled, "client");
       return cancelled !== null;
     },

@@ -95,8 +95,13 @@ export interface SlackMessageRef {
   ts: string;
 }
 
+/** Where a vote was cast; counted in gatehouse_approval_decisions_total{channel}. */
+export type VoteChannel = "slack" | "api" | "cli" | "dashboard";
+
 export interface Ballot {
   voter: Voter;
+  /** Where the vote was cast; by default "slack" for Slack clicks and "api" otherwise. */
+  channel?: VoteChannel;
   vote: "approve" | "deny";
   reason?: string;
   /**

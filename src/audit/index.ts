@@ -17,4 +17,4 @@ export { EARLIEST_QUERY_TIME, LATEST_QUERY_TIME, parseSince } from "./since.ts";
 export { isSecretKey, looksRandom, REDACTED, redactArguments, redactText } from "./redact.ts";
 export { fromStorableJson, fromStorableText, hasUnstorableText, toStorableJson, toStorableText } from "./storable.ts";
 export { verifyAuditChain, type VerifyResult } from "./verify.ts";
-export { createAuditWriter, type AuditWriter, type AuditWriterOptions, type AuditWriterStatus } from "./writer.ts";
+export { createAuditWriter, type AuditWriter, type AuditWriterOptions, type AuditWriterStatus, type AuditWriteObserver } from "./writer.ts";

@@ -15,6 +15,8 @@ export interface AuditWriter {
 export interface AuditWriterStatus {
   /** Entries waiting or in the batch being committed. */
   pending: number;
+  /** How long the oldest of those has waited; 0 when none waits. */
+  oldestPendingSeconds: number;
   lastCommitAt: Date | null;
   /** Why the last batch failed; null once a batch commits again. */
   lastError: string | null;
@@ -32,18 +34,28 @@ export interface AuditWriterOptions {
   /** A batch with no answer for this long is abandoned (connection dropped, so it rolls back). */
   commitTimeoutMs?: number;
   now?: () => Date;
+  /** Told how each entry ended: committed (after waiting so long since `record`) or failed. For metrics. */
+  observer?: AuditWriteObserver;
+}
+
+export interface AuditWriteObserver {
+  committed(waitedSeconds: number): void;
+  failed(entries: number): void;
 }
 
 interface Waiting {
   entry: PreparedEntry;
+  /** performance.now() when it was recorded. */
+  recordedAt: number;
   resolve: () => void;
   reject: (error: GatewayError) => void;
 }
 
 export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { status(): AuditWriterStatus } {
-  const { database, maxPending = 10_000, maxBatch = 500, commitTimeoutMs = 15_000, now = () => new Date() } = options;
+  const { database, maxPending = 10_000, maxBatch = 500, commitTimeoutMs = 15_000, now = () => new Date(), observer } = options;
   const queue: Waiting[] = [];
   let inFlight = 0;
+  let inFlightSince: number | null = null;
   let isDraining = false;
   let lastDrain: Promise<void> = Promise.resolve();
   let isClosed = false;
@@ -56,6 +68,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
   function record(entry: AuditEntry): Promise<void> {
     if (isClosed) return Promise.reject(new GatewayError("audit_unavailable", "The audit writer is closed."));
     if (queue.length + inFlight >= maxPending) {
+      observer?.failed(1);
       return Promise.reject(
         new GatewayError("audit_unavailable", `Audit buffer full: ${maxPending} entries are waiting to be committed (${lastError ?? "database too slow"}).`, {
           retryable: true,
@@ -70,7 +83,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
       return Promise.reject(new GatewayError("internal", `Invalid audit entry: ${(error as Error).message}`, { cause: error }));
     }
     return new Promise<void>((resolve, reject) => {
-      queue.push({ entry: prepared, resolve, reject });
+      queue.push({ entry: prepared, recordedAt: performance.now(), resolve, reject });
       if (!isDraining) {
         isDraining = true;
         // A microtask, so records made in the same tick share the first batch.
@@ -84,6 +97,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
       while (queue.length > 0) {
         const batch = queue.splice(0, maxBatch);
         inFlight = batch.length;
+        inFlightSince = batch[0]?.recordedAt ?? null;
         try {
           await commitBatch(
             database,
@@ -94,6 +108,10 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
           lastError = null;
           batchesCommitted++;
           entriesCommitted += batch.length;
+          if (observer) {
+            const committedAt = performance.now();
+            for (const waiting of batch) observer.committed((committedAt - waiting.recordedAt) / 1000);
+          }
           for (const waiting of batch) waiting.resolve();
         } catch (error) {
           lastError = error instanceof Error ? error.message : String(error);
@@ -101,9 +119,11 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
             retryable: true,
             cause: error,
           });
+          observer?.failed(batch.length);
           for (const waiting of batch) waiting.reject(failure);
         } finally {
           inFlight = 0;
+          inFlightSince = null;
         }
       }
     } finally {
@@ -118,7 +138,9 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
   }
 
   function status(): AuditWriterStatus {
-    return { pending: queue.length + inFlight, lastCommitAt, lastError, batchesCommitted, entriesCommitted };
+    const oldest = inFlightSince ?? queue[0]?.recordedAt;
+    const oldestPendingSeconds = oldest === undefined ? 0 : (performance.now() - oldest) / 1000;
+    return { pending: queue.length + inFlight, oldestPendingSeconds, lastCommitAt, lastError, batchesCommitted, entriesCommitted };
   }
 
   return { record, close, status };

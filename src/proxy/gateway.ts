@@ -1,7 +1,6 @@
 // The path of one tool call (DESIGN §2): resolve → evaluate policy (pure) → reserve quota → audit the
 // decision → forward → release quota on failure → audit the outcome. No call reaches an upstream
 // before its decision row is committed, so a crash never hides an executed call.
-import { randomUUID } from "node:crypto";
 import { ErrorCode, McpError, type CallToolResult, type Progress, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { CreateTaskResult } from "@modelcontextprotocol/sdk/experimental/tasks/types.js";
 import type { Approval } from "../approvals/types.ts";
@@ -10,13 +9,14 @@ import { redactArguments } from "../audit/index.ts";
 import { isGatewayError, toWireMessage } from "../errors.ts";
 import type { Grant } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
-import type { Metrics } from "../metrics/index.ts";
+import type { Metrics, UpstreamErrorKind } from "../metrics/index.ts";
 import type { Decision } from "../policy/index.ts";
 import { evaluate, isListed } from "../policy/index.ts";
 import { buildQuotaRequests, NO_RESERVATION, type QuotaStore, type Reservation } from "../ratelimit/index.ts";
+import { createCallReporter, readHeldReply } from "./call-report.ts";
 import type { ToolNaming } from "./naming.ts";
 import type { PolicySource } from "./policies.ts";
-import { describeWindow, refusal } from "./results.ts";
+import { describeWindow, META_PREFIX, refusal } from "./results.ts";
 import type { UpstreamConnection } from "./upstream.ts";
 
 export interface CallerContext {
@@ -86,6 +86,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const now = deps.now ?? (() => new Date());
 
   const ownTools = new Map((deps.tools ?? []).map((t) => [t.definition.name, t] as const));
+  const reporter = createCallReporter({ logger: deps.logger, metrics: deps.metrics });
 
   async function listTools(context: CallerContext): Promise<Tool[]> {
     const listed: Tool[] = [...ownTools.values()].map((t) => t.definition);
@@ -115,92 +116,132 @@ export function createGateway(deps: GatewayDeps): Gateway {
     args: Record<string, unknown>,
     extra: CallExtra = {},
   ): Promise<CallOutcome> {
-    const own = ownTools.get(name);
-    if (own) return own.call(context, args, extra);
-    const started = performance.now();
-    const callId = randomUUID();
-    const route = deps.naming.resolve(name);
-    const upstream = route ? deps.upstreams.get(route.upstream) : undefined;
-    if (!route || !upstream || (await isUnknownTool(upstream, route.tool))) throw unknownTool(name);
+    const report = reporter.open(context, name);
+    const { callId } = report;
+    // One try around the whole path: every call is reported exactly once, when its request ends.
+    try {
+      const own = ownTools.get(name);
+      if (own) {
+        report.decision = "gateway_tool";
+        return heldReply(await own.call(context, args, extra));
+      }
+      const route = deps.naming.resolve(name);
+      const upstream = route ? deps.upstreams.get(route.upstream) : undefined;
+      if (!route || !upstream || (await isUnknownTool(upstream, route.tool))) {
+        report.decision = "unknown_tool";
+        return refuseUnknown();
+      }
+      report.upstream = upstream.name;
+      report.tool = route.tool;
 
-    const { redacted, hash } = redactArguments(args);
-    const base = {
-      callId,
-      grant: context.grant.name,
-      sessionId: context.sessionId,
-      upstream: upstream.name,
-      tool: route.tool,
-      argsRedacted: redacted,
-      argsHash: hash,
-    };
-    const policy = deps.policies.current(upstream.name);
-    const decision: Decision = policy
-      ? evaluate(policy, { tool: route.tool, args, grant: factsGrant(context.grant), session: { id: context.sessionId } }, now())
-      : { kind: "deny", rule: null, reason: `No valid policy is loaded for upstream "${upstream.name}"; every call to it is denied.` };
+      const { redacted, hash } = redactArguments(args);
+      const base = {
+        callId,
+        grant: context.grant.name,
+        sessionId: context.sessionId,
+        upstream: upstream.name,
+        tool: route.tool,
+        argsRedacted: redacted,
+        argsHash: hash,
+      };
+      const policy = deps.policies.current(upstream.name);
+      const decision: Decision = policy
+        ? evaluate(policy, { tool: route.tool, args, grant: factsGrant(context.grant), session: { id: context.sessionId } }, now())
+        : { kind: "deny", rule: null, reason: `No valid policy is loaded for upstream "${upstream.name}"; every call to it is denied.` };
+      report.decision = decision.kind;
+      report.rule = decision.rule;
 
-    const countCall = (outcome: string) => {
-      deps.metrics.toolCalls.inc({ upstream: upstream.name, decision: decision.kind, outcome });
-      deps.metrics.callDuration.observe({ upstream: upstream.name, decision: decision.kind }, (performance.now() - started) / 1000);
-    };
-    const finish = <T extends CallOutcome>(result: T, outcome: string): T => {
-      countCall(outcome);
+      if (decision.kind === "hide") {
+        // Audited as hidden, answered exactly like a tool that does not exist: the agent learns nothing.
+        await deps.audit.record(entry(base, { type: "call.hidden", decision: "hide", rule: decision.rule, reason: decision.reason, status: "refused" }));
+        return refuseUnknown();
+      }
+      if (decision.kind === "deny") {
+        await deps.audit.record(entry(base, { type: "call.denied", decision: "deny", rule: decision.rule, reason: decision.reason, status: "refused" }));
+        return finish(refusal(decision.reason, { decision: "deny", rule: decision.rule, callId }), "refused");
+      }
+
+      const reserved = await reserveQuota(decision, base);
+      if (!reserved.ok) return finish(reserved.result, reserved.outcome);
+
+      if (decision.kind === "require_approval") {
+        if (!deps.approvals) {
+          await releaseQuota(reserved.reservation);
+          const reason = `${name} requires human approval (rule ${decision.rule ?? "default"}), but approvals are not enabled on this gateway.`;
+          await deps.audit.record(entry(base, { type: "call.denied", decision: "require_approval", rule: decision.rule, reason, status: "refused" }));
+          return finish(refusal(reason, { decision: "require_approval", rule: decision.rule, callId }), "refused");
+        }
+        let isReleased = false;
+        const releaseOnce = async () => {
+          if (isReleased) return;
+          isReleased = true;
+          await releaseQuota(reserved.reservation);
+        };
+        const pending: PendingCall = { callId, context, upstream, tool: route.tool, exposedName: name, releaseQuota: releaseOnce, reservation: reserved.reservation, args, decision, argsHash: hash, argsRedacted: redacted };
+        report.isHeld = true;
+        const { createTask } = extra;
+        // A task reply does not name its approval: take it from the approval the task is created for.
+        const held = createTask
+          ? {
+              ...extra,
+              createTask: (approval: Approval) => {
+                report.approvalId = approval.id;
+                return createTask(approval);
+              },
+            }
+          : extra;
+        return heldReply(await deps.approvals(pending, held));
+      }
+
+      try {
+        await deps.audit.record(entry(base, { type: "call.allowed", decision: "allow", rule: decision.rule, reason: decision.reason, status: "forwarded" }));
+      } catch (error) {
+        await releaseQuota(reserved.reservation);
+        deps.logger.error({ callId, err: (error as Error).message }, "could not audit an allowed call; refused it");
+        return finish(refusal("Call refused: Gatehouse's audit log is unavailable, so the call cannot be recorded. Nothing was run; try again shortly.", { decision: "error", rule: null, callId, code: "audit_unavailable" }), "error");
+      }
+      const forwarded = await forward(upstream, route.tool, args, extra, callId);
+      const { result, outcome, error } = forwarded;
+      if (forwarded.errorKind) deps.metrics.upstreamErrors.inc({ upstream: upstream.name, kind: forwarded.errorKind });
+      // A call that may have run keeps its quota, like one that did.
+      if (outcome === "failed") await releaseQuota(reserved.reservation);
+      const durationMs = Math.round(performance.now() - report.startedAt);
+      const status = outcome === "unknown" ? "outcome_unknown" : outcome;
+      // The decision row is already committed; the outcome row is written in the background.
+      deps.audit
+        .record(entry(base, { type: `call.${status}`, decision: "allow", rule: decision.rule, reason: decision.reason, status, durationMs, error }))
+        .catch((e: unknown) => deps.logger.error({ callId, err: (e as Error).message }, "could not record call outcome"));
+      return finish(result, status);
+    } catch (error) {
+      report.outcome ??= "error";
+      throw error;
+    } finally {
+      reporter.close(report);
+    }
+
+    function finish<T extends CallOutcome>(result: T, outcome: string): T {
+      report.outcome = outcome;
+      const code = "_meta" in result ? result._meta?.[`${META_PREFIX}code`] : undefined;
+      if (typeof code === "string") report.code = code;
       return result;
-    };
-
-    if (decision.kind === "hide") {
-      // Audited as hidden, answered exactly like a tool that does not exist: the agent learns nothing.
-      await deps.audit.record(entry(base, { type: "call.hidden", decision: "hide", rule: decision.rule, reason: decision.reason, status: "refused" }));
-      countCall("refused");
+    }
+    function heldReply<T extends CallOutcome>(reply: T): T {
+      const read = readHeldReply(reply);
+      report.outcome = read.outcome;
+      report.approvalId = read.approvalId ?? report.approvalId;
+      report.code = read.code;
+      return reply;
+    }
+    function refuseUnknown(): never {
+      report.outcome = "refused";
       throw unknownTool(name);
     }
-    if (decision.kind === "deny") {
-      await deps.audit.record(entry(base, { type: "call.denied", decision: "deny", rule: decision.rule, reason: decision.reason, status: "refused" }));
-      return finish(refusal(decision.reason, { decision: "deny", rule: decision.rule, callId }), "refused");
-    }
-
-    const reserved = await reserveQuota(decision, base);
-    if (!reserved.ok) return finish(reserved.result, "rate_limited");
-
-    if (decision.kind === "require_approval") {
-      if (!deps.approvals) {
-        await releaseQuota(reserved.reservation);
-        const reason = `${name} requires human approval (rule ${decision.rule ?? "default"}), but approvals are not enabled on this gateway.`;
-        await deps.audit.record(entry(base, { type: "call.denied", decision: "require_approval", rule: decision.rule, reason, status: "refused" }));
-        return finish(refusal(reason, { decision: "require_approval", rule: decision.rule, callId }), "refused");
-      }
-      let isReleased = false;
-      const releaseOnce = async () => {
-        if (isReleased) return;
-        isReleased = true;
-        await releaseQuota(reserved.reservation);
-      };
-      const pending: PendingCall = { callId, context, upstream, tool: route.tool, exposedName: name, releaseQuota: releaseOnce, reservation: reserved.reservation, args, decision, argsHash: hash, argsRedacted: redacted };
-      return finish(await deps.approvals(pending, extra), "held");
-    }
-
-    try {
-      await deps.audit.record(entry(base, { type: "call.allowed", decision: "allow", rule: decision.rule, reason: decision.reason, status: "forwarded" }));
-    } catch (error) {
-      await releaseQuota(reserved.reservation);
-      deps.logger.error({ callId, err: (error as Error).message }, "could not audit an allowed call; refused it");
-      return finish(refusal("Call refused: Gatehouse's audit log is unavailable, so the call cannot be recorded. Nothing was run; try again shortly.", { decision: "error", rule: null, callId, code: "audit_unavailable" }), "error");
-    }
-    const { result, outcome, error } = await forward(upstream, route.tool, args, extra, callId);
-    // A call that may have run keeps its quota, like one that did.
-    if (outcome === "failed") await releaseQuota(reserved.reservation);
-    const durationMs = Math.round(performance.now() - started);
-    const status = outcome === "unknown" ? "outcome_unknown" : outcome;
-    // The decision row is already committed; the outcome row is written in the background.
-    deps.audit
-      .record(entry(base, { type: `call.${status}`, decision: "allow", rule: decision.rule, reason: decision.reason, status, durationMs, error }))
-      .catch((e: unknown) => deps.logger.error({ callId, err: (e as Error).message }, "could not record call outcome"));
-    return finish(result, outcome);
   }
 
   async function reserveQuota(
     decision: Extract<Decision, { kind: "allow" | "require_approval" }>,
     base: CallBase,
-  ): Promise<{ ok: true; reservation: Reservation } | { ok: false; result: CallToolResult }> {
+  ): Promise<{ ok: true; reservation: Reservation } | { ok: false; result: CallToolResult; outcome: "rate_limited" | "error" }> {
     if (decision.limits.length === 0) return { ok: true, reservation: NO_RESERVATION };
     const at = now().getTime();
     const requests = buildQuotaRequests(decision.limits, { upstream: base.upstream, grant: base.grant, session: base.sessionId }, at);
@@ -210,13 +251,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     } catch (error) {
       const reason = `Call refused: rate limits cannot be checked (${toWireMessage(error).message}); failing closed.`;
       await deps.audit.record(entry(base, { type: "call.denied", decision: "deny", rule: null, reason, status: "refused" })).catch(() => {});
-      return { ok: false, result: refusal(reason, { decision: "error", rule: null, callId: base.callId, code: isGatewayError(error) ? error.code : "internal" }) };
+      return { ok: false, outcome: "error", result: refusal(reason, { decision: "error", rule: null, callId: base.callId, code: isGatewayError(error) ? error.code : "internal" }) };
     }
     if (outcome.ok) return outcome;
     const { exceeded, retryAfterSeconds } = outcome;
     const reason = `Rate limit exceeded: counter "${exceeded.counter}" allows ${exceeded.max} call(s) per ${describeWindow(exceeded.windowMs)}. Retry in ${retryAfterSeconds} s.`;
     await deps.audit.record(entry(base, { type: "call.rate_limited", decision: "rate_limited", rule: exceeded.rule, reason, status: "refused", data: { retryAfterSeconds } }));
-    return { ok: false, result: refusal(reason, { decision: "rate_limited", rule: exceeded.rule, callId: base.callId, retryAfterSeconds }) };
+    return { ok: false, outcome: "rate_limited", result: refusal(reason, { decision: "rate_limited", rule: exceeded.rule, callId: base.callId, retryAfterSeconds }) };
   }
 
   async function releaseQuota(reservation: Reservation): Promise<void> {
@@ -244,6 +285,8 @@ export interface Forwarded {
   outcome: ForwardOutcome;
   /** The upstream's error text (failed) or why there is no answer (unknown); null when it succeeded. */
   error: string | null;
+  /** What went wrong on the upstream's side, for metrics; null when it succeeded or the agent cancelled before sending. */
+  errorKind: UpstreamErrorKind | null;
 }
 
 export async function forward(
@@ -255,15 +298,18 @@ export async function forward(
 ): Promise<Forwarded> {
   try {
     const result = await upstream.callTool(tool, args, { signal: extra.signal, onprogress: extra.onprogress });
-    return { result, outcome: result.isError ? "failed" : "succeeded", error: result.isError ? firstText(result) : null };
+    return result.isError
+      ? { result, outcome: "failed", error: firstText(result), errorKind: "error_result" }
+      : { result, outcome: "succeeded", error: null, errorKind: null };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (isGatewayError(error) && error.code === "upstream_outcome_unknown") {
       const text = `${message}. The call to ${tool} was sent, so it may or may not have run; Gatehouse does not retry it. Check its effect before calling it again.`;
-      return { result: refusal(text, { decision: "error", rule: null, callId, code: error.code }), outcome: "unknown", error: message };
+      return { result: refusal(text, { decision: "error", rule: null, callId, code: error.code }), outcome: "unknown", error: message, errorKind: "outcome_unknown" };
     }
     const text = `Upstream "${upstream.name}" failed to run ${tool}: ${message}`;
-    return { result: refusal(text, { decision: "error", rule: null, callId, code: isGatewayError(error) ? error.code : "upstream_failed" }), outcome: "failed", error: message };
+    const errorKind = isGatewayError(error) && error.code === "upstream_unavailable" ? "unavailable" : isAbort(error) ? null : "rejected";
+    return { result: refusal(text, { decision: "error", rule: null, callId, code: isGatewayError(error) ? error.code : "upstream_failed" }), outcome: "failed", error: message, errorKind };
   }
 }
 
@@ -284,6 +330,11 @@ async function isUnknownTool(upstream: UpstreamConnection, tool: string): Promis
   } catch {
     return false;
   }
+}
+
+/** The agent cancelled before the call was sent: not the upstream's failure. */
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === "AbortError";
 }
 
 function firstText(result: CallToolResult): string | null {

@@ -8,7 +8,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import pg from "pg";
 import { parseConfig, parseEnv, PROJECT_ROOT } from "../../src/config/index.ts";
-import { silentLogger } from "../../src/log/index.ts";
+import { silentLogger, type Logger } from "../../src/log/index.ts";
 import { startGateway, type GatewayInstance } from "../../src/main.ts";
 
 export const DEMO_UPSTREAM = {
@@ -46,6 +46,8 @@ export interface TestGatewayOptions {
   /** Extra environment (Slack settings). */
   env?: Record<string, string>;
   dir?: string;
+  /** Where the gateway logs (silent by default). */
+  logger?: Logger;
 }
 
 export function storageLabel(): string {
@@ -78,7 +80,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     GATEHOUSE_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     ...options.env,
   });
-  const instance = await startGateway({ config, env, logger: silentLogger(), isEphemeral: !options.dir });
+  const instance = await startGateway({ config, env, logger: options.logger ?? silentLogger(), isEphemeral: !options.dir });
   const clients: Client[] = [];
   return {
     instance,
