@@ -83,14 +83,15 @@ export function approvalRoutes(deps: ApiDeps): ApiRoute[] {
         { status: 404, code: "not_found", description: "No such approval" },
         { status: 409, code: "already_decided", description: "Already decided (or this person already voted: duplicate_vote)" },
       ],
-      async handler({ params, body: raw, caller }) {
+      async handler({ params, body: raw, caller, req }) {
         const voter = caller.voter;
         if (typeof raw === "object" && raw !== null && "actor" in raw) {
           throw new ApiProblem(400, "actor_not_accepted", `"actor" is not accepted: votes are cast as the person the credential belongs to (this one votes as ${voter.id}). Send only "reason", with the token of the person who decides.`);
         }
         const parsed = DecisionBody.safeParse(raw ?? {});
         if (!parsed.success) throw new ApiProblem(400, "invalid_body", parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
-        const outcome = await deps.approvals.vote(params.id, { voter, vote: params.decision, reason: parsed.data.reason });
+        const channel = caller.session ? "dashboard" : req.header("x-gatehouse-client") === "cli" ? "cli" : "api";
+        const outcome = await deps.approvals.vote(params.id, { voter, vote: params.decision, reason: parsed.data.reason, channel });
         switch (outcome.kind) {
           case "not_found":
             throw new ApiProblem(404, "not_found", `No approval ${params.id}`);
