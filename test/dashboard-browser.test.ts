@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import { FAST_APPROVALS } from "./helpers/approvals.ts";
+import { ADMIN_TOKEN, FAST_APPROVALS } from "./helpers/approvals.ts";
 import { launchBrowser, signInWithToken, type TestBrowser } from "./helpers/browser.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 
@@ -33,7 +33,8 @@ describe(`dashboard in a browser (${storageLabel()})`, () => {
     await page.getByText("Nothing is waiting.").waitFor();
     await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
 
-    const agent = await gw.connect(await gw.createToken("growth-agent"));
+    const agentToken = await gw.createToken("growth-agent");
+    const agent = await gw.connect(agentToken);
     const answer = agent.callTool({ name: RECONNECT, arguments: { email_account_ids: [501] } }, undefined, { timeout: 120_000 });
 
     const card = page.locator("article.approval", { has: page.getByRole("heading", { name: RECONNECT }) });
@@ -43,7 +44,17 @@ describe(`dashboard in a browser (${storageLabel()})`, () => {
     assert.match((await card.locator("pre.json").textContent()) ?? "", /"email_account_ids": \[\s*501\s*\]/);
     assert.match((await card.locator(".quorum").textContent()) ?? "", /0 of 1 approval/);
 
+    const countdown = card.locator(".countdown");
+    const shown = (await countdown.textContent()) ?? "";
+    assert.match(shown, /^\d+ min \d+ s left$/);
+    await countdown.filter({ hasNotText: new RegExp(`^${shown}$`) }).waitFor();
+
+    // The agent calls again (it attaches): the card updates live and keeps the reason being typed.
     await card.getByLabel(/^Reason/).fill("provider outage is over");
+    const again = await gw.connect(agentToken);
+    const secondAnswer = again.callTool({ name: RECONNECT, arguments: { email_account_ids: [501] } }, undefined, { timeout: 120_000 });
+    await card.getByText("came back 1 time").waitFor();
+    assert.equal(await card.getByLabel(/^Reason/).inputValue(), "provider outage is over");
     await card.getByRole("button", { name: "Approve" }).click();
     await page.getByRole("status").filter({ hasText: `Approved ${RECONNECT}. It runs now and the agent gets the result.` }).waitFor();
 
@@ -51,6 +62,7 @@ describe(`dashboard in a browser (${storageLabel()})`, () => {
     assert.equal(result.ok, true);
     assert.equal(result.requested, 1);
     assert.equal(result.results[0]?.email_account_id, 501);
+    assert.equal(textOf(await secondAnswer), textOf(await answer), "the call ran once; both requests got its answer");
     // The board follows the call to its end without a reload.
     const recent = page.locator("section", { has: page.getByRole("heading", { name: "Recently decided" }) });
     await recent.getByRole("row", { name: new RegExp(`${RECONNECT}.*succeeded`) }).waitFor();
@@ -61,10 +73,11 @@ describe(`dashboard in a browser (${storageLabel()})`, () => {
     await page.getByRole("link", { name: "Audit", exact: true }).click();
     await page.getByLabel("Tool").fill("smartlead_reconnect_*");
     await page.getByLabel("Decision").selectOption("require_approval");
+    await page.getByLabel("Status").selectOption("succeeded");
     await page.getByRole("button", { name: "Apply" }).click();
     await page.waitForURL(/\/audit\?.*tool=smartlead_reconnect_/);
     const rows = page.locator("table.audit-table tbody tr");
-    assert.equal(await rows.count(), 1);
+    assert.equal(await rows.count(), 1, "the first call, not the identical one that attached to its approval");
     await rows.first().getByRole("link", { name: RECONNECT }).click();
 
     await page.getByRole("heading", { level: 1, name: RECONNECT }).waitFor();
@@ -80,5 +93,23 @@ describe(`dashboard in a browser (${storageLabel()})`, () => {
     const response = await page.goto(`${gw.url}/grants`);
     assert.equal(response?.status(), 403);
     await page.getByRole("heading", { level: 1, name: "Admins only" }).waitFor();
+  });
+
+  it("lets the admin create a grant and copy its token, shown once", async () => {
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: gw.url });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${gw.url}/sign-in`);
+    await signInWithToken(page, gw.url, ADMIN_TOKEN);
+    await page.getByRole("link", { name: "Grants" }).click();
+    await page.getByLabel("Name").fill("browser-agent");
+    await page.getByRole("button", { name: "Create grant" }).click();
+    const token = await page.getByLabel("Token", { exact: true }).inputValue();
+    assert.match(token, /^ghk_/);
+    await page.getByRole("button", { name: "Copy" }).click();
+    await page.getByText("Copied").waitFor();
+    const clipboard = () => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText();
+    assert.equal(await page.evaluate(clipboard), token);
+    await page.getByRole("link", { name: "Grants" }).click();
+    assert.equal(await page.getByLabel("Token", { exact: true }).count(), 0, "the token is not shown again");
   });
 });

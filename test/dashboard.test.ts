@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
-import { listAuditEvents } from "../src/audit/index.ts";
+import { formatToolCalls, listAuditEvents } from "../src/audit/index.ts";
 import { ADMIN_TOKEN, FAST_APPROVALS, nextApproval } from "./helpers/approvals.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, type TestGateway } from "./helpers/gateway.ts";
 
@@ -24,7 +24,7 @@ const POLICY = {
     [RECONNECT]: { action: "require_approval", approval: TICKET },
     [REPLY]: { action: "require_approval", approval: TICKET },
     [STATUS]: { action: "require_approval", approval: { ...TICKET, min_approvals: 2 } },
-    [PAUSE]: { action: "require_approval", approval: { ...TICKET, approvers: ["U0BOSS"] } },
+    [PAUSE]: { action: "require_approval", approval: { ...TICKET, timeout: "5m", approvers: ["U0BOSS"] } },
   },
 };
 
@@ -117,7 +117,8 @@ describe(`dashboard pages (${storageLabel()})`, () => {
       const page = await admin.get(path!);
       assert.equal(page.status, 200, path);
       assert.match(page.text, new RegExp(`<h1>${title}</h1>`));
-      assert.match(page.headers.get("content-security-policy") ?? "", /script-src 'self'/);
+      assert.match(page.headers.get("content-security-policy") ?? "", /script-src 'self';.*frame-ancestors 'none'/);
+      assert.equal(page.headers.get("cache-control"), "no-store");
       const asReviewer = await rita.get(path!);
       if (path === "/grants" || path === "/reviewers") {
         assert.equal(asReviewer.status, 403, path);
@@ -157,14 +158,20 @@ describe(`dashboard pages (${storageLabel()})`, () => {
     assert.match(card, /<strong>0<\/strong> of 1 approval/);
     assert.match(card, /not connected/, "a ticket leaves no agent waiting");
 
+    const own = await rita.get(`/approvals/${approval.id}`);
+    assert.match(own.text, new RegExp(`<form class="decide" method="post" action="/approvals/${approval.id}/vote">`), "each approval has a page of its own");
+    assert.equal((await rita.get(`/approvals/${randomUUID()}`)).status, 404);
+
     const forged = await rita.request("POST", `/approvals/${approval.id}/vote`, { vote: "approve" });
     assert.equal(forged.status, 403, "a form without the CSRF token is refused");
+    assert.match(forged.text, /<h1>Nothing was changed<\/h1>/);
     const crossSite = await rita.request("POST", `/approvals/${approval.id}/vote`, { vote: "approve", _csrf: rita.csrf }, { origin: "https://evil.example" });
     assert.equal(crossSite.status, 403, "and so is one posted from another site");
     assert.equal((await gw.instance.approvals.repo.get(approval.id))?.status, "pending", "nothing changed");
 
     const { posted, next } = await rita.post(`/approvals/${approval.id}/vote`, { vote: "approve", reason: "outage over" });
     assert.equal(posted.status, 303);
+    assert.match(posted.headers.get("set-cookie") ?? "", /^gatehouse_flash=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=60$/);
     assert.equal(flashOf(next!.text), `Approved ${REPLY}. No agent is connected: it runs when the agent calls again before the deadline.`);
     assert.equal(flashOf((await rita.get("/")).text), null, "the message is shown once");
     const again = await sam.post(`/approvals/${approval.id}/vote`, { vote: "deny" });
@@ -187,6 +194,9 @@ describe(`dashboard pages (${storageLabel()})`, () => {
 
   it("says what a vote did: recorded short of the quorum, duplicate, decided, not allowed", async () => {
     const stop = await hold(STATUS, { campaign_id: 1002, status: "STOPPED" });
+    const pause = await hold(PAUSE, { campaign_id: 1001, lead_id: 3001 });
+    const board = (await rita.get("/")).text;
+    assert.ok(board.indexOf(`id="approval-${pause.id}"`) < board.indexOf(`id="approval-${stop.id}"`), "the nearest deadline comes first");
     const first = await rita.post(`/approvals/${stop.id}/vote`, { vote: "approve" });
     assert.equal(flashOf(first.next!.text), `Your approval of ${STATUS} is recorded: 1 of 2 approvals. It runs once 1 more person approves.`);
     assert.match(first.next!.text, /<strong>1<\/strong> of 2 approvals/);
@@ -196,7 +206,6 @@ describe(`dashboard pages (${storageLabel()})`, () => {
     const second = await sam.post(`/approvals/${stop.id}/vote`, { vote: "approve" });
     assert.match(flashOf(second.next!.text) ?? "", new RegExp(`^Approved ${STATUS}\\.`));
 
-    const pause = await hold(PAUSE, { campaign_id: 1001, lead_id: 3001 });
     const refused = await rita.post(`/approvals/${pause.id}/vote`, { vote: "approve" });
     assert.match(flashOf(refused.next!.text) ?? "", new RegExp(`^You may not approve ${PAUSE}: this tool has an approver list.* Nothing changed\\.$`));
     assert.equal((await gw.instance.approvals.repo.get(pause.id))?.status, "pending");
@@ -223,6 +232,10 @@ describe(`dashboard pages (${storageLabel()})`, () => {
     const second = await rita.get(older);
     assert.equal(rowsOf(second.text).length, 2);
     assert.doesNotMatch(second.text, /rel="next"/);
+    assert.match(second.text, /<a class="button secondary" href="\/audit\?tool=smartlead_get_\*&amp;decision=allow&amp;limit=25">← Newest<\/a>/);
+    const lastHour = /<a href="(\/audit\?since=1h[^"]*)" class="chip">Last hour<\/a>/.exec(denied.text)?.[1]?.replaceAll("&amp;", "&");
+    assert.equal(lastHour, "/audit?since=1h&decision=deny", "quick ranges keep the other filters");
+    assert.deepEqual(rowsOf((await rita.get(lastHour)).text), ["smartlead_delete_campaign"]);
 
     const bad = await rita.get("/audit?since=yesterday");
     assert.equal(bad.status, 400);
@@ -234,7 +247,7 @@ describe(`dashboard pages (${storageLabel()})`, () => {
     assert.match(csv.type, /^text\/csv/);
     assert.match(csv.headers.get("content-disposition") ?? "", /^attachment; filename="gatehouse-audit-.+\.csv"$/);
     const lines = csv.text.trimEnd().split("\r\n");
-    assert.equal(lines[0]!.split(",")[0], "id");
+    assert.equal(`${lines[0]}\r\n`, formatToolCalls([], "csv"), "the columns of gatehouse audit export");
     assert.equal(lines.length, 28, "a header and all 27 calls, not one page");
     const json = await rita.get("/audit/export?format=json&tool=smartlead_get_*&decision=allow");
     const rows = JSON.parse(json.text) as Array<{ tool: string }>;

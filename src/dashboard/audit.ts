@@ -102,25 +102,19 @@ function readForm(req: Request): FilterForm {
   return form;
 }
 
+/** The form as query filters: times read as the API and CLI read them, the rest matched as typed. */
 function toFilters(form: FilterForm): ToolCallFilters {
+  const { since, until, limit: _limit, cursor: _cursor, ...matched } = form;
   const now = new Date();
-  return {
-    since: form.since ? parseSince(form.since, now) : undefined,
-    until: form.until ? parseSince(form.until, now) : undefined,
-    upstream: form.upstream,
-    tool: form.tool,
-    grant: form.grant,
-    decision: form.decision,
-    status: form.status,
-    reviewer: form.reviewer,
-  };
+  return { ...matched, since: since ? parseSince(since, now) : undefined, until: until ? parseSince(until, now) : undefined };
 }
 
 /** The form's values as a query string, with some replaced (undefined drops one). */
 function queryString(form: FilterForm, overrides: Record<string, string | number | undefined> = {}): string {
   const params = new URLSearchParams();
   const values: Record<string, string | number | undefined> = { ...form, ...overrides };
-  for (const [name, value] of Object.entries(values)) {
+  for (const name of [...TEXT_FILTERS, "limit", "cursor", "format"]) {
+    const value = values[name];
     if (value !== undefined && value !== "" && !(name === "limit" && value === 50)) params.set(name, String(value));
   }
   return params.toString();

@@ -5,9 +5,9 @@ import type { ApprovalCore } from "../approvals/index.ts";
 import type { AuditWriter } from "../audit/index.ts";
 import { createGrant, GrantInput, revokeGrant, type Grant, type GrantStore } from "../grants/index.ts";
 import type { Caller } from "../http/callers.ts";
-import { confirmPanel, tokenPanel } from "./credential-views.ts";
+import { confirmPanel, credentialTable, orNone, tokenPanel } from "./credential-views.ts";
 import { redirectWithFlash } from "./flash.ts";
-import { badge, plural, timeTag } from "./format.ts";
+import { plural } from "./format.ts";
 import { field, formText, issuesByField, type FieldErrors } from "./forms.ts";
 import { html, type Markup } from "./html.ts";
 import { csrfField, emptyState, pageHeader, sendPage } from "./layout.ts";
@@ -104,21 +104,18 @@ function parseLabels(text: string): Record<string, string> | string {
 
 function grantTable(grants: Grant[]): Markup {
   if (grants.length === 0) return html`<section class="panel">${emptyState("No grants yet.", "Create one to give an agent access to the gateway.")}</section>`;
-  const sorted = [...grants].sort((a, b) => Number(a.revokedAt !== null) - Number(b.revokedAt !== null) || a.name.localeCompare(b.name));
-  return html`<section class="panel" aria-labelledby="grant-list"><h2 id="grant-list">All grants <span class="count">${grants.filter((g) => !g.revokedAt).length} active</span></h2>
-<div class="table-wrap"><table class="data">
-  <thead><tr><th scope="col">Name</th><th scope="col">Owner</th><th scope="col">Labels</th><th scope="col">Created</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-  <tbody>${sorted.map(
-    (g) => html`<tr${g.revokedAt ? html` class="is-inactive"` : null}>
-    <td><strong>${g.name}</strong></td>
-    <td>${g.owner ?? html`<span class="muted">—</span>`}</td>
-    <td>${Object.keys(g.labels).length ? Object.entries(g.labels).map(([k, v]) => html`<span class="tag">${k}=${v}</span> `) : html`<span class="muted">—</span>`}</td>
-    <td>${timeTag(g.createdAt, "relative")}</td>
-    <td>${g.revokedAt ? html`${badge("revoked")} ${timeTag(g.revokedAt, "relative")}` : badge("active", "ok")}</td>
-    <td class="actions">${g.revokedAt ? null : html`<a class="button small danger-outline" href="/grants/${encodeURIComponent(g.name)}/revoke">Revoke…</a>`}</td>
-  </tr>`,
-  )}</tbody>
-</table></div></section>`;
+  return credentialTable({
+    id: "grant-list",
+    title: "All grants",
+    items: grants,
+    endedAt: (g) => g.revokedAt,
+    endedWord: "revoked",
+    end: { path: (name) => `/grants/${encodeURIComponent(name)}/revoke`, label: "Revoke…" },
+    columns: [
+      { title: "Owner", cell: (g) => orNone(g.owner) },
+      { title: "Labels", cell: (g) => (Object.keys(g.labels).length ? html`${Object.entries(g.labels).map(([k, v]) => html`<span class="tag">${k}=${v}</span> `)}` : orNone(null)) },
+    ],
+  });
 }
 
 function createForm(caller: Caller, form: GrantForm, errors: FieldErrors): Markup {

@@ -5,9 +5,9 @@ import { Router, type Request, type Response } from "express";
 import type { AuditWriter } from "../audit/index.ts";
 import type { Caller } from "../http/callers.ts";
 import { addReviewer, removeReviewer, ReviewerInput, type Reviewer, type ReviewerStore } from "../reviewers/index.ts";
-import { confirmPanel, tokenPanel } from "./credential-views.ts";
+import { confirmPanel, credentialTable, orNone, tokenPanel } from "./credential-views.ts";
 import { redirectWithFlash } from "./flash.ts";
-import { badge, personName, timeTag } from "./format.ts";
+import { personName } from "./format.ts";
 import { field, formText, issuesByField, type FieldErrors } from "./forms.ts";
 import { html, type Markup } from "./html.ts";
 import { csrfField, emptyState, pageHeader, sendPage } from "./layout.ts";
@@ -95,21 +95,18 @@ ${
 
 function reviewerTable(reviewers: Reviewer[]): Markup {
   if (reviewers.length === 0) return html`<section class="panel">${emptyState("No reviewers yet.", "Add one for each person who decides held calls outside Slack.")}</section>`;
-  const sorted = [...reviewers].sort((a, b) => Number(a.removedAt !== null) - Number(b.removedAt !== null) || a.name.localeCompare(b.name));
-  return html`<section class="panel" aria-labelledby="reviewer-list"><h2 id="reviewer-list">All reviewers <span class="count">${reviewers.filter((r) => !r.removedAt).length} active</span></h2>
-<div class="table-wrap"><table class="data">
-  <thead><tr><th scope="col">Name</th><th scope="col">Votes count as</th><th scope="col">Sign-on identity</th><th scope="col">Added</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-  <tbody>${sorted.map(
-    (r) => html`<tr${r.removedAt ? html` class="is-inactive"` : null}>
-    <td><strong>${r.name}</strong></td>
-    <td>${personName(r.personId)}</td>
-    <td>${r.oidcIdentity ?? html`<span class="muted">—</span>`}</td>
-    <td>${timeTag(r.createdAt, "relative")}</td>
-    <td>${r.removedAt ? html`${badge("removed")} ${timeTag(r.removedAt, "relative")}` : badge("active", "ok")}</td>
-    <td class="actions">${r.removedAt ? null : html`<a class="button small danger-outline" href="/reviewers/${encodeURIComponent(r.name)}/remove">Remove…</a>`}</td>
-  </tr>`,
-  )}</tbody>
-</table></div></section>`;
+  return credentialTable({
+    id: "reviewer-list",
+    title: "All reviewers",
+    items: reviewers,
+    endedAt: (r) => r.removedAt,
+    endedWord: "removed",
+    end: { path: (name) => `/reviewers/${encodeURIComponent(name)}/remove`, label: "Remove…" },
+    columns: [
+      { title: "Votes count as", cell: (r) => personName(r.personId) },
+      { title: "Sign-on identity", cell: (r) => orNone(r.oidcIdentity) },
+    ],
+  });
 }
 
 function addForm(caller: Caller, form: ReviewerForm, errors: FieldErrors): Markup {
