@@ -224,6 +224,7 @@ describe(`dashboard pages (${storageLabel()})`, () => {
 
     const denied = await rita.get("/audit?decision=deny");
     assert.deepEqual(rowsOf(denied.text), ["smartlead_delete_campaign"]);
+    assert.match(denied.text, /<span class="rule-summary" title="\/tools\/smartlead_delete_campaign">tool rule<\/span>/, "the rule, short, with the full pointer on hover");
     const first = await rita.get("/audit?tool=smartlead_get_*&decision=allow&limit=25");
     assert.equal(rowsOf(first.text).length, 25);
     assert.ok(rowsOf(first.text).every((tool) => tool === "smartlead_get_campaign"));

@@ -165,12 +165,21 @@ function results(page: { rows: ToolCallRow[]; nextCursor: string | null }, form:
     <td class="nowrap">${row.grantName}</td>
     <td>${badge(row.decision)}</td>
     <td>${badge(row.status)}${row.error ? html`<div class="cell-note error-text" title="${row.error}">${truncate(row.error, 80)}</div>` : null}</td>
-    <td>${row.rule ? pointer(row.rule) : html`<span class="muted">—</span>`}</td>
+    <td>${ruleSummary(row.rule, row.tool)}</td>
     <td class="num">${formatDuration(row.durationMs)}</td>
   </tr>`,
   )}</tbody>
 </table></div>
 ${pager}`;
+}
+
+/** The rule, short: a pointer into the call's own tool entry reads "tool rule › approval_if/0" (full pointer on hover). */
+function ruleSummary(rule: string | null, tool: string): Markup {
+  if (!rule) return html`<span class="muted">default</span>`;
+  const own = `/tools/${tool}`;
+  if (rule !== own && !rule.startsWith(`${own}/`)) return pointer(rule);
+  const rest = rule.slice(own.length + 1);
+  return html`<span class="rule-summary" title="${rule}">tool rule${rest ? html` › <code>${rest}</code>` : null}</span>`;
 }
 
 function truncate(text: string, max: number): string {
