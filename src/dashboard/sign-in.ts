@@ -5,6 +5,7 @@ import { Router, type Request, type Response } from "express";
 import { callerForToken, isSameOrigin, readCookie, type CallerDeps } from "../http/callers.ts";
 import { SESSION_COOKIE, type SessionIdentity, type SessionStore } from "../sessions/index.ts";
 import { html, type Markup } from "./html.ts";
+import { sendHtml } from "./layout.ts";
 
 export interface SignInDeps extends CallerDeps {
   sessions: SessionStore;
@@ -22,7 +23,7 @@ export function createSignInRouter(deps: SignInDeps): Router {
 
   router.get("/sign-in", (req, res) => {
     const error = typeof req.query.error === "string" ? req.query.error : null;
-    res.type("html").send(String(deps.page("Sign in", signInForm(error, deps.alternatives?.() ?? null))));
+    sendHtml(res, 200, deps.page("Sign in", signInForm(error, deps.alternatives?.() ?? null)));
   });
 
   router.post("/auth/token", async (req, res) => {
@@ -66,15 +67,18 @@ function cookie(req: Request, deps: Pick<SignInDeps, "secureCookies">, value: st
 }
 
 function signInForm(error: string | null, alternatives: Markup | null): Markup {
-  return html`<section class="sign-in">
-  <h1>Sign in to Gatehouse</h1>
+  return html`<section class="sign-in" aria-labelledby="sign-in-title">
+  <h1 id="sign-in-title">Sign in</h1>
+  <p class="subtitle">Review held tool calls, the audit history and policies.</p>
   ${error ? html`<p class="notice error" role="alert">${error}</p>` : null}
   <form method="post" action="/auth/token">
-    <label for="token">Your reviewer token, or the admin token</label>
-    <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
-    <button type="submit">Sign in</button>
+    <div class="field">
+      <label for="token">Your reviewer token, or the admin token</label>
+      <input id="token" name="token" type="password" autocomplete="current-password" spellcheck="false" required autofocus aria-describedby="token-hint">
+      <p class="field-hint" id="token-hint">A reviewer token comes from <code>gatehouse reviewers add &lt;name&gt;</code> or from an admin on the Reviewers page; it is shown once. Votes you cast here count as you.</p>
+    </div>
+    <button type="submit" class="button wide">Sign in</button>
   </form>
-  <p class="hint">A reviewer token comes from <code>gatehouse reviewers add &lt;name&gt;</code>; it is shown once. Votes you cast here count as you.</p>
-  ${alternatives}
+  ${alternatives ? html`<div class="sign-in-alternatives"><p class="divider"><span>or</span></p>${alternatives}</div>` : null}
 </section>`;
 }

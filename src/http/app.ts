@@ -1,4 +1,4 @@
-// The express app: /mcp, /api (admin), health and metrics, and the dashboard placeholder.
+// The express app: /mcp, /api (admin), health and metrics, and the dashboard.
 import express, { type Express, type Request, type Router } from "express";
 import type { ApprovalBus, ApprovalCore } from "../approvals/index.ts";
 import type { AuditWriter } from "../audit/index.ts";
