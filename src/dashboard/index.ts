@@ -1,21 +1,34 @@
 // The web dashboard at `/`: server-rendered pages for people who review and operate the gateway.
 import express, { Router, type Request, type Response } from "express";
+import type { AuditWriter } from "../audit/index.ts";
+import type { DashboardConfig } from "../config/index.ts";
 import { authenticateCaller, csrfProblem, type Caller, type CallerDeps } from "../http/callers.ts";
+import type { Logger } from "../log/index.ts";
+import type { Sealer } from "../secrets/index.ts";
 import type { SessionStore } from "../sessions/index.ts";
-import { html } from "./html.ts";
+import { html, type Markup } from "./html.ts";
 import { layout } from "./layout.ts";
+import { createOidcSignOn } from "./oidc.ts";
 import { createSignInRouter } from "./sign-in.ts";
 
 export interface DashboardDeps extends CallerDeps {
   sessions: SessionStore;
   sessionTtlMs: number;
   secureCookies: boolean | undefined;
+  // Single sign-on (dashboard.oidc): its flow cookie is sealed with the gateway's key, sign-ins are audited.
+  dashboard: DashboardConfig;
+  audit: AuditWriter;
+  logger: Logger;
+  sealer: Sealer;
 }
 
 export function createDashboardRouter(deps: DashboardDeps): Router {
   const router = Router();
   router.use(express.urlencoded({ extended: false, limit: "1mb" }));
-  router.use(createSignInRouter({ ...deps, page: (title, body) => layout(title, body) }));
+  const page = (title: string, body: Markup) => layout(title, body);
+  const oidc = deps.dashboard.oidc ? createOidcSignOn({ ...deps, oidc: deps.dashboard.oidc, publicUrl: deps.dashboard.publicUrl, page }) : null;
+  router.use(createSignInRouter({ ...deps, page, alternatives: oidc?.signInOption }));
+  if (oidc) router.use(oidc.router);
 
   // Every other page needs a signed-in person; state changes also need the CSRF token.
   router.use(async (req, res, next) => {
