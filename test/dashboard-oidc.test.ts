@@ -16,7 +16,16 @@ import { buttonClickPayload, postInteraction, startSlackApiStandIn, type SlackAp
 
 const SLACK_SECRET = "test-signing-secret";
 const UPDATE = "smartlead_update_email_account";
-const POLICY = { version: "1", default: "deny", tools: { "smartlead_get_*": {}, [UPDATE]: { action: "require_approval", approval: { min_approvals: 2, timeout: "10m" } } } };
+const RECONNECT = "smartlead_reconnect_failed_email_accounts";
+const POLICY = {
+  version: "1",
+  default: "deny",
+  tools: {
+    "smartlead_get_*": {},
+    [UPDATE]: { action: "require_approval", approval: { min_approvals: 2, timeout: "10m" } },
+    [RECONNECT]: { action: "require_approval", approval: { approvers: ["U0ALICE"], timeout: "10m", wait: "ticket" } },
+  },
+};
 const ACCOUNTS = {
   rita: { email: "Rita@Example.com", email_verified: true },
   boss: { email: "boss@example.com", email_verified: true },
@@ -149,11 +158,37 @@ describe(`single sign-on with OpenID Connect (${storageLabel()})`, () => {
       assert.equal((await browser.request(`${gw.url}/api/grants`)).status, 200, "admin routes are open to it");
     });
 
+    it("holds a sign-on admin to a tool's approver list like any person (only the shared admin token is exempt)", async () => {
+      const { browser } = await signIn("boss");
+      const agent = await gw.connect(await gw.createToken("sso-agent-2"));
+      const created = nextApproval(gw);
+      await agent.callTool({ name: RECONNECT, arguments: { email_account_ids: [501] } });
+      const approval = await created;
+      const csrf = String((await me(browser, gw)).csrfToken);
+      const refused = await browser.request(`${gw.url}/api/approvals/${approval.id}/approve`, { method: "POST", json: {}, headers: { "x-csrf-token": csrf } });
+      assert.equal(refused.status, 403);
+      const problem = (await refused.json()) as { code: string; detail: string };
+      assert.equal(problem.code, "not_allowed");
+      assert.match(problem.detail, /approver list/);
+      assert.equal((await gw.instance.approvals.repo.get(approval.id))?.status, "pending");
+    });
+
     it("signs an identity matching reviewers (*@domain) in as a reviewer acting as oidc:<email>", async () => {
       const { browser } = await signIn("carol");
       const session = await me(browser, gw);
       assert.deepEqual([session.person, session.role], ["oidc:carol@example.com", "reviewer"]);
       assert.equal((await browser.request(`${gw.url}/api/grants`)).status, 403, "admin routes are not");
+    });
+
+    it("ends a linked reviewer's session when the reviewer is removed; signing in again follows the lists", async () => {
+      assert.ok((await gw.instance.reviewers.add("carol-r", { oidcIdentity: "carol@example.com" })).ok);
+      const { browser } = await signIn("carol");
+      assert.equal((await me(browser, gw)).person, "reviewer:carol-r");
+      assert.ok(await gw.instance.reviewers.remove("carol-r"));
+      assert.equal((await browser.request(`${gw.url}/api/me`)).status, 401);
+      const again = await signIn("carol", browser);
+      assert.equal(again.page.status, 200);
+      assert.equal((await me(browser, gw)).person, "oidc:carol@example.com");
     });
 
     it("refuses an identity that is neither linked nor listed, saying how to be added, and audits it", async () => {
@@ -188,6 +223,18 @@ describe(`single sign-on with OpenID Connect (${storageLabel()})`, () => {
       assert.equal(browser.cookies(gw.url).has("gatehouse_session"), false);
     });
 
+    it("says so when the person cancels at the provider", async () => {
+      const browser = new CookieBrowser();
+      const loginPage = await browser.follow(`${gw.url}/auth/oidc/start`);
+      const cancel = /<a href="([^"]+)">\[ Cancel \]<\/a>/.exec(loginPage.text)?.[1];
+      assert.ok(cancel, loginPage.text);
+      const page = await browser.follow(new URL(cancel.replaceAll("&amp;", "&"), loginPage.url).href);
+      assert.equal(page.url.startsWith(`${gw.url}/auth/oidc/callback?error=access_denied`), true, page.url);
+      assert.equal(page.status, 403);
+      assert.match(page.text, /The provider did not sign you in: End-User aborted interaction\./);
+      assert.equal(browser.cookies(gw.url).has("gatehouse_session"), false);
+    });
+
     it("refuses a callback with no sign-in started in this browser (another browser's answer)", async () => {
       const callback = await signInAtProvider(new CookieBrowser(), gw.url, "rita");
       const other = new CookieBrowser();
@@ -214,6 +261,26 @@ describe(`single sign-on with OpenID Connect (${storageLabel()})`, () => {
       assert.equal(replayed.status, 403);
       assert.match(replayed.text, /The provider refused the sign-in \(invalid_grant/);
       assert.equal(attacker.cookies(gw.url).has("gatehouse_session"), false);
+    });
+
+    it("lets another gateway on the same database and key finish a sign-in this one started", async () => {
+      const replica = await startTestGateway({
+        upstreams: { smartlead: DEMO_UPSTREAM },
+        policies: { smartlead: POLICY },
+        extraConfig: { dashboard: { oidc: oidcConfig(idp) }, storage: { schema: gw.instance.database.schema } },
+        databaseUrl: gw.instance.databaseUrl,
+      });
+      try {
+        const browser = new CookieBrowser();
+        const callback = new URL(await signInAtProvider(browser, gw.url, "rita"));
+        // Behind one load balancer both answer on one host; here the browser takes its cookie to the replica's port.
+        browser.cookies(replica.url).set("gatehouse_oidc", browser.cookies(gw.url).get("gatehouse_oidc")!);
+        const page = await browser.follow(`${replica.url}${callback.pathname}${callback.search}`);
+        assert.equal(page.url, `${replica.url}/`);
+        assert.equal((await me(browser, replica)).person, "slack:U0RITA");
+      } finally {
+        await replica.close();
+      }
     });
 
     it("refuses a flow cookie that was altered", async () => {
@@ -274,6 +341,16 @@ describe(`single sign-on with OpenID Connect (${storageLabel()})`, () => {
       const signInPage = await browser.follow(`${gw.url}/sign-in`);
       assert.doesNotMatch(signInPage.text, /unavailable/, "the provider answered: no more warning");
     });
+  });
+});
+
+describe(`single sign-on configuration (${storageLabel()})`, () => {
+  it("refuses to start with a plain-http issuer that is not on a loopback address", async () => {
+    process.env[SECRET_VAR] = "irrelevant";
+    await assert.rejects(
+      startTestGateway({ upstreams: { smartlead: DEMO_UPSTREAM }, policies: {}, extraConfig: { dashboard: { oidc: oidcConfig({ issuer: "http://idp.example.com", clientId: "gatehouse" }) } } }),
+      /dashboard\.oidc\.issuer must use https \(http is accepted only on a loopback address, for local testing\): http:\/\/idp\.example\.com/,
+    );
   });
 });
 

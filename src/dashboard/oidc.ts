@@ -86,12 +86,13 @@ export function createOidcSignOn(deps: OidcSignOnDeps): OidcSignOn {
     const flow = readFlow(req, deps.sealer);
     if (!flow) return refuse(400, "No single sign-on is in progress in this browser (it already finished, took longer than 10 minutes, or was started in another browser). Start again from the sign-in page.");
     const query = new URL(req.originalUrl, "http://callback.invalid").searchParams;
-    const providerError = query.get("error");
-    if (providerError) return refuse(403, `The provider did not sign you in: ${query.get("error_description") ?? providerError}.`);
+    // State first: an error answer is shown only when it belongs to this browser's sign-in.
     if (query.get("state") !== flow.state) {
       deps.logger.warn({ path: req.path }, "single sign-on callback with a state that does not match this browser's sign-in");
       return refuse(400, "This sign-in answer does not belong to the sign-in this browser started (its state does not match), so it was refused. Start again from the sign-in page.");
     }
+    const providerError = query.get("error");
+    if (providerError) return refuse(403, `The provider did not sign you in: ${query.get("error_description") ?? providerError}.`);
     let claims: Record<string, unknown>;
     try {
       claims = await exchangeCode(await provider.discover(), flow, query, deps.oidc.identityClaim);

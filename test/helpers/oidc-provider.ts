@@ -133,12 +133,15 @@ export function formAction(page: Page): string {
 }
 
 /**
- * Starts single sign-on on the gateway and signs in at the provider as `login` (login form, then consent).
+ * Starts single sign-on on the gateway and signs in at the provider as `login` (login form, then consent), unless
+ * this browser is still signed in there.
  * Returns the gateway's callback URL, not yet visited, so a test can visit, alter or replay it.
  */
 export async function signInAtProvider(browser: CookieBrowser, gatewayUrl: string, login: string): Promise<string> {
   const isCallback = (url: string) => url.startsWith(`${gatewayUrl}/auth/oidc/callback`);
   const loginPage = await browser.follow(`${gatewayUrl}/auth/oidc/start`, { stopAt: isCallback });
+  // Already signed in at the provider (its own session cookie): it sends the browser straight back.
+  if (isCallback(loginPage.url)) return loginPage.url;
   if (loginPage.status !== 200) throw new Error(`expected the provider's login page, got ${loginPage.status} at ${loginPage.url}`);
   let page = await browser.follow(formAction(loginPage), { form: { prompt: "login", login, password: "any" }, stopAt: isCallback });
   if (page.status === 200 && /name="prompt" value="consent"/.test(page.text)) page = await browser.follow(formAction(page), { form: { prompt: "consent" }, stopAt: isCallback });
