@@ -341,6 +341,16 @@ describe(`single sign-on with OpenID Connect (${storageLabel()})`, () => {
       const signInPage = await browser.follow(`${gw.url}/sign-in`);
       assert.doesNotMatch(signInPage.text, /unavailable/, "the provider answered: no more warning");
     });
+
+    it("says so when the provider goes away between the sign-in and the callback", async () => {
+      const browser = new CookieBrowser();
+      const callback = await signInAtProvider(browser, gw.url, "boss");
+      await idp!.close();
+      const page = await browser.follow(callback);
+      assert.equal(page.status, 502);
+      assert.match(page.text, /The provider could not be reached to finish the sign-in \(fetch failed: [A-Z_]+\)\. Try again in a moment, or sign in with a token\./);
+      assert.equal(browser.cookies(gw.url).has("gatehouse_session"), false);
+    });
   });
 });
 

@@ -203,7 +203,13 @@ function explainCallbackError(error: unknown, unavailable: string | null): strin
     return `The provider refused the sign-in (${error.error}${error.error_description ? `: ${error.error_description}` : ""}); a sign-in answer can be used only once. Start again from the sign-in page.`;
   }
   if (unavailable) return unavailable;
+  if (isNetworkError(error)) return `The provider could not be reached to finish the sign-in (${describeError(error)}). Try again in a moment, or sign in with a token.`;
   return `The provider's answer could not be verified (${describeError(error)}), so the sign-in was refused. Start again from the sign-in page.`;
+}
+
+function isNetworkError(error: unknown): boolean {
+  const e = error as { name?: string; cause?: { code?: unknown } };
+  return typeof e.cause?.code === "string" || e.name === "TimeoutError" || e.name === "AbortError";
 }
 
 /** An error as one short phrase, with the network cause when there is one (never a token: none is in these). */
