@@ -301,6 +301,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         sessionLimits: { idleMs: config.limits.sessionIdleSeconds * 1000, maxPerGrant: config.limits.maxSessionsPerGrant },
         anonymousGrant,
         adminToken,
+        sealer,
         tasksFor,
         slackRouter: slack?.mode === "http" ? slack.router : undefined,
       });

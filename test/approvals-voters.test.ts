@@ -19,6 +19,8 @@ describe("renderVoter", () => {
     ["slack:U0ALICE", "<@U0ALICE>", "Slack user U0ALICE"],
     ["slack:W0GRID", "<@W0GRID>", "Slack user W0GRID"],
     ["reviewer:alice", "alice", "reviewer alice"],
+    ["oidc:alice@example.com", "alice@example.com", "alice@example.com"],
+    ["oidc:<!here>", "&lt;!here&gt;", "@here"],
     ["admin", "admin", "an administrator"],
     [null, "someone", "a reviewer"],
     // Values stored before voters were people.

@@ -91,6 +91,11 @@ describe(`gatehouse reviewers and votes from the CLI (${storageLabel()})`, () =>
     assert.match(alice.stdout, /Added reviewer "alice" \(votes as slack:U0ALICE: the same person as Slack user U0ALICE\)/);
     const aliceToken = TOKEN.exec(alice.stdout)?.[1];
     assert.ok(aliceToken, alice.stdout);
+    const olga = await gatehouse("reviewers", "add", "olga", "--oidc", "Olga@Example.com");
+    assert.equal(olga.code, 0, olga.stderr);
+    assert.match(olga.stdout, /Signing in to the dashboard with single sign-on as olga@example\.com acts as this reviewer\./);
+    assert.equal((await createReviewerStore(storage.database).findByOidcIdentity("olga@example.com"))?.name, "olga");
+    await createReviewerStore(storage.database).remove("olga");
     const bob = await gatehouse("reviewers", "add", "bob");
     assert.match(bob.stdout, /votes as reviewer:bob: not linked to a Slack user/);
     const bobToken = TOKEN.exec(bob.stdout)?.[1];

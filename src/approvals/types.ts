@@ -79,13 +79,13 @@ export interface Vote {
 
 /** A person casting a vote (see voters.ts for the id scheme and the builders). */
 export interface Voter {
-  /** The person: "slack:U0ALICE", "reviewer:alice" or "admin". Stored in approval_votes.voter and approvals.decided_by. */
+  /** The person: "slack:U0ALICE", "reviewer:alice", "oidc:alice@example.com" or "admin". Stored in approval_votes.voter and approvals.decided_by. */
   id: string;
   /** The Slack user this person is (a click, or a reviewer linked to a Slack id): checked against approvers and the grant owner. */
   slackUserId: string | null;
   /** The shared admin identity is an operator: approver lists do not apply to it. */
   isOperator: boolean;
-  /** How the vote arrived, for the audit trail: "slack" (a click), "reviewer:<name>" (a reviewer credential) or "admin". */
+  /** How the vote arrived, for the audit trail: "slack" (a click), "reviewer:<name>" (a reviewer credential), "oidc:<identity>" (single sign-on) or "admin". */
   via: string;
 }
 

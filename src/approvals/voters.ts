@@ -2,6 +2,7 @@
 //   slack:<USER_ID>   a Slack user (no team id: one person in two workspaces is still one person), and
 //                     a reviewer credential linked to that Slack id
 //   reviewer:<name>   a reviewer credential not linked to Slack
+//   oidc:<identity>   someone signed in with single sign-on who is not a linked reviewer (an email, usually)
 //   admin             the shared admin token (and the CLI without a reviewer token)
 // Ids are rendered per audience by `renderVoter`; agent-facing text never carries Slack markup.
 import type { Voter } from "./types.ts";
@@ -26,7 +27,12 @@ export const ADMIN_VOTER: Voter = Object.freeze({ id: ADMIN_VOTER_ID, slackUserI
 /** Who reads the text: a Slack message (mrkdwn, mentions) or the agent (plain text, no Slack markup). */
 export type VoterAudience = "slack" | "agent";
 
-type Person = { kind: "slack"; userId: string } | { kind: "reviewer"; name: string } | { kind: "admin" } | { kind: "other"; text: string };
+type Person =
+  | { kind: "slack"; userId: string }
+  | { kind: "reviewer"; name: string }
+  | { kind: "oidc"; identity: string }
+  | { kind: "admin" }
+  | { kind: "other"; text: string };
 
 /** Reads a stored voter / decided-by value. Values written before voters were people are understood too. */
 export function parseVoterId(value: string): Person {
@@ -35,6 +41,8 @@ export function parseVoterId(value: string): Person {
   if (slack) return { kind: "slack", userId: slack[1]! };
   const reviewer = /^reviewer:(.+)$/.exec(value);
   if (reviewer) return { kind: "reviewer", name: reviewer[1]! };
+  const oidc = /^oidc:(.+)$/.exec(value);
+  if (oidc) return { kind: "oidc", identity: oidc[1]! };
   return { kind: "other", text: value };
 }
 
@@ -49,6 +57,8 @@ export function renderVoter(id: string | null, audience: VoterAudience): string 
       return audience === "slack" ? `<@${person.userId}>` : `Slack user ${person.userId}`;
     case "reviewer":
       return audience === "slack" ? escapeMrkdwn(person.name) : `reviewer ${plainText(person.name)}`;
+    case "oidc":
+      return audience === "slack" ? escapeMrkdwn(person.identity) : plainText(person.identity);
     case "other":
       return audience === "slack" ? escapeMrkdwn(person.text) : plainText(person.text);
   }

@@ -11,10 +11,11 @@ export function registerReviewerCommands(program: Command): void {
     .description("Add a reviewer and print their token once")
     .argument("<name>", "the reviewer's name, shown in Slack and the audit trail")
     .option("--slack <userId>", "their Slack user id (U…): a Slack click and an API vote by them count as one person")
+    .option("--oidc <identity>", "their single sign-on identity (email): signing in to the dashboard with it acts as this reviewer")
     .option("-c, --config <file>", "gatehouse config file")
-    .action(async (name: string, options: { slack?: string; config?: string }) => {
+    .action(async (name: string, options: { slack?: string; oidc?: string; config?: string }) => {
       await withStorage(options.config, async ({ database }) => {
-        const added = await createReviewerStore(database).add(name, { slackUserId: options.slack });
+        const added = await createReviewerStore(database).add(name, { slackUserId: options.slack, oidcIdentity: options.oidc });
         if (!added.ok) {
           process.stderr.write(`gatehouse: ${added.reason}\n`);
           process.exitCode = 1;
@@ -23,6 +24,7 @@ export function registerReviewerCommands(program: Command): void {
         const { reviewer, token } = added;
         const person = reviewer.slackUserId ? `the same person as Slack user ${reviewer.slackUserId}` : "not linked to a Slack user";
         print(`Added reviewer "${reviewer.name}" (votes as ${reviewer.personId}: ${person}). Their token (shown only now; only a hash is stored):\n\n  ${token}\n`);
+        if (reviewer.oidcIdentity) print(`Signing in to the dashboard with single sign-on as ${reviewer.oidcIdentity} acts as this reviewer.`);
         print(`Use it as: Authorization: Bearer ${token} on /api/approvals, or gatehouse approvals approve|deny <id> --token ${token}`);
       });
     });

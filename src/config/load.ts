@@ -40,12 +40,22 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   } catch (cause) {
     throw new GatewayError("config_invalid", `${file}: not valid JSON: ${(cause as Error).message}`, { cause });
   }
+  const literal = literalSecretPath(raw);
+  if (literal) {
+    throw new GatewayError("config_invalid", `${file}: ${literal}: secrets come from the environment: set a variable and write its name here, e.g. "\${GATEHOUSE_OIDC_CLIENT_SECRET}"`);
+  }
   const parsed = ConfigSchema.safeParse(interpolate(raw, env, file, ""));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${file}: /${i.path.join("/")}: ${describeIssue(i)}`);
     throw new GatewayError("config_invalid", `Invalid config:\n${lines.join("\n")}`);
   }
   return resolveConfig(parsed.data, file, false);
+}
+
+/** A secret written into the file itself instead of named as `${VAR}` (only the sign-on client secret is checked). */
+function literalSecretPath(raw: unknown): string | null {
+  const secret = (raw as { dashboard?: { oidc?: { clientSecret?: unknown } } } | null)?.dashboard?.oidc?.clientSecret;
+  return typeof secret === "string" && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(secret) ? "/dashboard/oidc/clientSecret" : null;
 }
 
 /** zod reports a bad record key as "Invalid key in record"; the nested issue says what is wrong with it. */

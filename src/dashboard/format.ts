@@ -90,7 +90,7 @@ export function pointer(path: string): Markup {
   return html`<code class="rule">${path.split("/").map((part, i) => (i === 0 ? part : html`/<wbr>${part}`))}</code>`;
 }
 
-/** A person id as people read it on the dashboard: "admin", "alice (reviewer)", "Slack U0ALICE". */
+/** A person id as people read it on the dashboard: "admin", "alice (reviewer)", "Slack U0ALICE", "bo@example.com (single sign-on)". */
 export function personName(id: string | null): string {
   if (!id) return "—";
   const person = parseVoterId(id);
@@ -101,6 +101,8 @@ export function personName(id: string | null): string {
       return `Slack ${person.userId}`;
     case "reviewer":
       return `${person.name} (reviewer)`;
+    case "oidc":
+      return `${person.identity} (single sign-on)`;
     case "other": {
       const gateway = /^gateway:([0-9a-f]{8})[0-9a-f-]*$/.exec(person.text);
       return gateway ? `gateway ${gateway[1]}` : person.text;

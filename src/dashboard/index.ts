@@ -3,11 +3,13 @@
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import type { ApprovalCore } from "../approvals/index.ts";
 import type { AuditWriter } from "../audit/index.ts";
+import type { DashboardConfig } from "../config/index.ts";
 import type { Database } from "../db/index.ts";
 import type { GrantStore } from "../grants/index.ts";
 import { authenticateCaller, csrfProblem, type Caller, type CallerDeps } from "../http/callers.ts";
 import type { Logger } from "../log/index.ts";
 import type { PolicySource, UpstreamConnection } from "../proxy/index.ts";
+import type { Sealer } from "../secrets/index.ts";
 import type { SessionStore } from "../sessions/index.ts";
 import { createApprovalPages } from "./approvals.ts";
 import { createAssetRouter } from "./assets.ts";
@@ -17,6 +19,7 @@ import { createGrantPages } from "./grants.ts";
 import { html, type Markup } from "./html.ts";
 import { layout, sendHtml, sendPage } from "./layout.ts";
 import { notFound } from "./not-found.ts";
+import { createOidcSignOn } from "./oidc.ts";
 import { createPolicyPages } from "./policies.ts";
 import { createReviewerPages } from "./reviewers.ts";
 import { createSignInRouter } from "./sign-in.ts";
@@ -35,8 +38,9 @@ export interface DashboardDeps extends CallerDeps {
   policies: PolicySource;
   upstreams: ReadonlyMap<string, UpstreamConnection>;
   logger: Logger;
-  /** Extra sign-in options (single sign-on), rendered under the token form. */
-  alternatives?: () => Markup;
+  // Single sign-on (dashboard.oidc): its flow cookie is sealed with the gateway's key, sign-ins are audited.
+  dashboard: DashboardConfig;
+  sealer: Sealer;
 }
 
 /** Requests the page script makes for a fragment: an expired session gets 401, not the sign-in page. */
@@ -46,7 +50,10 @@ export function createDashboardRouter(deps: DashboardDeps): Router {
   const router = Router();
   router.use(express.urlencoded({ extended: false, limit: "1mb" }));
   router.use(createAssetRouter());
-  router.use(createSignInRouter({ ...deps, page: (title, body) => layout(title, body) }));
+  const page = (title: string, body: Markup) => layout(title, body);
+  const oidc = deps.dashboard.oidc ? createOidcSignOn({ ...deps, oidc: deps.dashboard.oidc, publicUrl: deps.dashboard.publicUrl, page }) : null;
+  router.use(createSignInRouter({ ...deps, page, alternatives: oidc?.signInOption }));
+  if (oidc) router.use(oidc.router);
 
   // Every other page needs a signed-in person; state changes also need the CSRF token.
   router.use(async (req, res, next) => {

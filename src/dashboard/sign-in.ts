@@ -58,7 +58,7 @@ export function createSignInRouter(deps: SignInDeps): Router {
 /** Opens a session for this person and sets its cookie. */
 export async function startSession(deps: Pick<SignInDeps, "sessions" | "sessionTtlMs" | "secureCookies">, req: Request, res: Response, identity: SessionIdentity): Promise<void> {
   const { id } = await deps.sessions.create(identity);
-  res.setHeader("set-cookie", cookie(req, deps, id, Math.floor(deps.sessionTtlMs / 1000)));
+  res.append("set-cookie", cookie(req, deps, id, Math.floor(deps.sessionTtlMs / 1000)));
 }
 
 function cookie(req: Request, deps: Pick<SignInDeps, "secureCookies">, value: string, maxAgeSeconds: number): string {

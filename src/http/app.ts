@@ -9,6 +9,7 @@ import type { Metrics } from "../metrics/index.ts";
 import type { Gateway, PolicySource, TaskSupport, UpstreamConnection } from "../proxy/index.ts";
 import type { PolicyAdmin } from "../policies/index.ts";
 import type { ReviewerStore } from "../reviewers/index.ts";
+import type { Sealer } from "../secrets/index.ts";
 import type { SessionStore } from "../sessions/index.ts";
 import { createApiRouter } from "./api/index.ts";
 import { bearerToken } from "./callers.ts";
@@ -41,6 +42,8 @@ export interface HttpAppDeps {
   /** Set when auth mode is "none": every request acts as this grant. */
   anonymousGrant: Grant | null;
   adminToken: string | undefined;
+  /** The gateway's sealing key: seals the single sign-on flow cookie (replicas share it). */
+  sealer: Sealer;
   tasksFor?: (grant: Grant) => TaskSupport;
   /** Slack's HTTP endpoint (reads the raw body itself: no JSON parser in front). */
   slackRouter?: Router;
