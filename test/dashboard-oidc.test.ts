@@ -107,7 +107,7 @@ describe(`single sign-on with OpenID Connect (${storageLabel()})`, () => {
       const { browser, page } = await signIn("rita");
       assert.equal(page.status, 200);
       assert.equal(page.url, `${gw.url}/`);
-      assert.match(page.text, /rita@example\.com \(reviewer\)/);
+      assert.match(page.text, /<span class="who-name" title="slack:U0RITA">rita@example\.com<\/span>\s*<span class="badge tone-info">reviewer<\/span>/);
       const session = await me(browser, gw);
       assert.deepEqual({ ...session, csrfToken: typeof session.csrfToken }, { person: "slack:U0RITA", role: "reviewer", displayName: "rita@example.com", via: "session", csrfToken: "string" });
       assert.equal(browser.cookies(gw.url).has("gatehouse_oidc"), false, "the flow cookie is gone");
