@@ -1,7 +1,10 @@
 export { canonicalJson, sha256Hex } from "./canonical.ts";
 export { chainHash, GENESIS_HASH, type ChainedFields } from "./chain.ts";
 export type { AuditEntry, AuditEventInput, ToolCallInput } from "./entry.ts";
-export { csvCell, formatAuditEvents, formatToolCalls, OUTPUT_FORMATS, type OutputFormat } from "./format.ts";
+export type { CheckedEvent } from "./events.ts";
+export { mergeIntegrity, type Integrity } from "./fold.ts";
+export { csvCell, formatAuditEvents, formatToolCalls, integrityWord, OUTPUT_FORMATS, type OutputFormat } from "./format.ts";
+export { CALL_STATUS_OF_APPROVAL } from "./legacy.ts";
 export {
   DEFAULT_PAGE_SIZE,
   globToLike,
@@ -10,10 +13,14 @@ export {
   listToolCalls,
   MAX_PAGE_SIZE,
   type AuditEventFilters,
+  type EventRow,
   type Page,
   type ToolCallFilters,
 } from "./query.ts";
+export { RESULT_TEXT_LIMIT, summarizeResult, type ResultSummary } from "./result.ts";
+export { checkCallRows, type ApprovalView, type CallRow, type VoteView } from "./rows.ts";
 export { EARLIEST_QUERY_TIME, LATEST_QUERY_TIME, parseSince } from "./since.ts";
+export type { ApprovalSnapshot, CallSnapshot, VoteSnapshot } from "./snapshot.ts";
 export { isSecretKey, looksRandom, REDACTED, redactArguments, redactText } from "./redact.ts";
 export { fromStorableJson, fromStorableText, hasUnstorableText, toStorableJson, toStorableText } from "./storable.ts";
 export { verifyAuditChain, type VerifyResult } from "./verify.ts";
