@@ -32,6 +32,8 @@ export interface AuditWriterOptions {
   /** A batch with no answer for this long is abandoned (connection dropped, so it rolls back). */
   commitTimeoutMs?: number;
   now?: () => Date;
+  /** Called after each committed batch with its size (the checkpointer counts events with it). */
+  onCommit?: (entries: number) => void;
 }
 
 interface Waiting {
@@ -41,7 +43,7 @@ interface Waiting {
 }
 
 export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { status(): AuditWriterStatus } {
-  const { database, maxPending = 10_000, maxBatch = 500, commitTimeoutMs = 15_000, now = () => new Date() } = options;
+  const { database, maxPending = 10_000, maxBatch = 500, commitTimeoutMs = 15_000, now = () => new Date(), onCommit } = options;
   const queue: Waiting[] = [];
   let inFlight = 0;
   let isDraining = false;
@@ -95,6 +97,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
           batchesCommitted++;
           entriesCommitted += batch.length;
           for (const waiting of batch) waiting.resolve();
+          onCommit?.(batch.length);
         } catch (error) {
           lastError = error instanceof Error ? error.message : String(error);
           const failure = new GatewayError("audit_unavailable", `Audit log unavailable: could not commit ${batch.length} audit entries (${lastError}).`, {
