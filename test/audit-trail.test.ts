@@ -316,7 +316,7 @@ describe(`an audit trail an auditor can trust (${storageLabel()})`, () => {
     assert.ok(row?.integrity.problems.some((p) => /^arguments: the tool_calls row says \{"email_account_id":999\}/.test(p)));
     const story = await getCallStory(gw.instance.database, allowedCallId);
     assert.equal(story?.integrity.ok, false);
-    assert.match(renderCallStory(story!), /\nPROBLEMS: what the tables say disagrees with the audit chain\n(  ! .*\n)* {2}! status: the tool_calls row says "failed"/);
+    assert.match(renderCallStory(story!), /\nPROBLEMS: what the tables say disagrees with the audit chain\n( {2}! .*\n)* {2}! status: the tool_calls row says "failed"/);
     const table = await gatehouse("audit", "list", "--tool", GET_ACCOUNT);
     assert.match(table.stdout, new RegExp(`${allowedCallId}.*PROBLEM`));
     assert.match(table.stderr, /disagree with the audit chain/);

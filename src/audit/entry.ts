@@ -59,24 +59,12 @@ export interface PreparedEvent {
   dataJson: string;
 }
 
-export interface PreparedCall {
+/** One tool_calls upsert, checked: the snapshot an event carries, plus the arguments' canonical JSON. */
+export interface PreparedCall extends Omit<CallSnapshot, "argsRedacted"> {
   id: string;
-  createdAt: string;
-  finishedAt: string | null;
-  grantName: string;
-  sessionId: string;
-  upstream: string;
-  tool: string;
   /** The stored redacted arguments, and their canonical JSON (what the upsert writes). */
   args: unknown;
   argsJson: string;
-  argsHash: string;
-  decision: string;
-  rule: string | null;
-  reason: string | null;
-  status: string;
-  durationMs: number | null;
-  error: string | null;
 }
 
 export interface PreparedEntry {
@@ -118,22 +106,8 @@ export function prepareEntry(entry: AuditEntry, now: Date): PreparedEntry {
 }
 
 function callSnapshot(call: PreparedCall): CallSnapshot {
-  return {
-    createdAt: call.createdAt,
-    finishedAt: call.finishedAt,
-    grantName: call.grantName,
-    sessionId: call.sessionId,
-    upstream: call.upstream,
-    tool: call.tool,
-    argsRedacted: call.args,
-    argsHash: call.argsHash,
-    decision: call.decision,
-    rule: call.rule,
-    reason: call.reason,
-    status: call.status,
-    durationMs: call.durationMs,
-    error: call.error,
-  };
+  const { id: _id, args, argsJson: _argsJson, ...fields } = call;
+  return { ...fields, argsRedacted: args };
 }
 
 function prepareCall(call: ToolCallInput, at: string): PreparedCall {

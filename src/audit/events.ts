@@ -1,8 +1,8 @@
 // Reading audit_events for a few calls at a time, each event checked on its own: its hash against its
 // contents, its prev_hash against the event stored before it, and the event stored after it against its
 // hash. Cheap (two index lookups per event), so every listing can afford it; `verifyAudit` walks the rest.
-import type { Database } from "../db/index.ts";
-import { chainHash, GENESIS_HASH } from "./chain.ts";
+import type { AuditEventRow, Database } from "../db/index.ts";
+import { chainHash, GENESIS_HASH, type ChainedFields } from "./chain.ts";
 
 /** An audit_events row as PostgreSQL returns it. */
 export interface StoredEvent {
@@ -22,19 +22,8 @@ export interface StoredEvent {
   hash: string;
 }
 
-export interface CheckedEvent {
+export interface CheckedEvent extends Omit<ChainedFields, "data"> {
   seq: number;
-  id: string;
-  /** ISO-8601 with milliseconds. */
-  at: string;
-  type: string;
-  actor: string;
-  callId: string | null;
-  upstream: string | null;
-  tool: string | null;
-  decision: string | null;
-  rule: string | null;
-  reason: string | null;
   data: Record<string, unknown>;
   hash: string;
   /** True when the stored hash matches the event's contents: only such events are believed. */
@@ -51,9 +40,9 @@ const FOR_CALLS = `
     (SELECT n.prev_hash FROM audit_events n WHERE n.seq > e.seq ORDER BY n.seq LIMIT 1) AS after_prev_hash
   FROM audit_events e WHERE e.call_id = ANY($1::uuid[]) ORDER BY e.seq`;
 
-/** The hash the row should have, computed from what it stores. */
-export function expectedHash(row: StoredEvent): string {
-  return chainHash(row.prev_hash, {
+/** The fields a row's hash covers, as it stores them. */
+function chainedFields(row: StoredEvent): ChainedFields {
+  return {
     id: row.id,
     at: row.created_at.toISOString(),
     type: row.type,
@@ -65,7 +54,32 @@ export function expectedHash(row: StoredEvent): string {
     rule: row.rule,
     reason: row.reason,
     data: row.data,
-  });
+  };
+}
+
+/** The hash the row should have, computed from what it stores. */
+export function expectedHash(row: StoredEvent): string {
+  return chainHash(row.prev_hash, chainedFields(row));
+}
+
+/** An audit_events row as drizzle reads it, in the shape PostgreSQL returns it. */
+export function storedEvent(row: AuditEventRow): StoredEvent {
+  return {
+    seq: String(row.seq),
+    id: row.id,
+    created_at: row.at,
+    type: row.type,
+    actor: row.actor,
+    call_id: row.callId,
+    upstream: row.upstream,
+    tool: row.tool,
+    decision: row.decision,
+    rule: row.rule,
+    reason: row.reason,
+    data: row.data,
+    prev_hash: row.prevHash,
+    hash: row.hash,
+  };
 }
 
 /** Every event of these calls, checked, grouped by call id, each list in chain order. */
@@ -94,23 +108,8 @@ export function checkEvent(row: StoredEvent, beforeHash: string | null, afterPre
   if (afterPrevHash !== null && afterPrevHash !== row.hash) {
     problems.push(`the audit event stored after seq ${seq} is not chained to it: events after it were deleted or rewritten`);
   }
-  return {
-    seq,
-    id: row.id,
-    at: row.created_at.toISOString(),
-    type: row.type,
-    actor: row.actor,
-    callId: row.call_id,
-    upstream: row.upstream,
-    tool: row.tool,
-    decision: row.decision,
-    rule: row.rule,
-    reason: row.reason,
-    data: isRecord(row.data) ? row.data : {},
-    hash: row.hash,
-    isIntact,
-    problems,
-  };
+  const fields = chainedFields(row);
+  return { ...fields, seq, data: isRecord(fields.data) ? fields.data : {}, hash: row.hash, isIntact, problems };
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -5,7 +5,7 @@
 import { and, desc, eq, getTableColumns, gte, like, lt, or, sql, type SQL } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { approvals, approvalVotes, auditEvents, toolCalls, type AuditEventRow, type Database } from "../db/index.ts";
-import { checkEvent } from "./events.ts";
+import { checkEvent, storedEvent } from "./events.ts";
 import { verdict, type Integrity } from "./fold.ts";
 import { checkCallRows, type CallRow } from "./rows.ts";
 
@@ -122,7 +122,7 @@ export async function listAuditEvents(database: Database, filters: AuditEventFil
   const page = found.slice(0, limit);
   const last = page.at(-1);
   const rows = page.map(({ beforeHash, afterPrevHash, ...row }) => {
-    const checked = checkEvent(toStoredEvent(row), beforeHash, afterPrevHash);
+    const checked = checkEvent(storedEvent(row), beforeHash, afterPrevHash);
     return { ...row, integrity: verdict(checked.problems, []) };
   });
   return { rows, nextCursor: found.length > limit && last ? encodeCursor({ k: "e", seq: last.seq }) : null };
@@ -131,25 +131,6 @@ export async function listAuditEvents(database: Database, filters: AuditEventFil
 // Qualified by hand: drizzle leaves the outer table's columns bare, which the subquery would resolve to its own.
 const BEFORE_HASH = sql<string | null>`(SELECT p.hash FROM audit_events p WHERE p.seq < "audit_events"."seq" ORDER BY p.seq DESC LIMIT 1)`;
 const AFTER_PREV_HASH = sql<string | null>`(SELECT n.prev_hash FROM audit_events n WHERE n.seq > "audit_events"."seq" ORDER BY n.seq LIMIT 1)`;
-
-function toStoredEvent(row: AuditEventRow) {
-  return {
-    seq: String(row.seq),
-    id: row.id,
-    created_at: row.at,
-    type: row.type,
-    actor: row.actor,
-    call_id: row.callId,
-    upstream: row.upstream,
-    tool: row.tool,
-    decision: row.decision,
-    rule: row.rule,
-    reason: row.reason,
-    data: row.data,
-    prev_hash: row.prevHash,
-    hash: row.hash,
-  };
-}
 
 /** `*` and `?` become LIKE wildcards; LIKE's own `%`, `_` and `\` are matched literally. */
 export function globToLike(glob: string): string {

@@ -5,6 +5,7 @@ import { inArray, or } from "drizzle-orm";
 import { approvals, approvalVotes, type ApprovalRow, type ApprovalVoteRow, type Database, type ToolCallRow } from "../db/index.ts";
 import { loadCallEvents, type CheckedEvent } from "./events.ts";
 import { compareApproval, compareCall, foldApproval, foldCall, mergeIntegrity, type ChainApproval, type Integrity } from "./fold.ts";
+import type { CallSnapshot } from "./snapshot.ts";
 import { fromStorableText } from "./storable.ts";
 
 export interface VoteView {
@@ -30,22 +31,8 @@ export interface ApprovalView {
 }
 
 /** One tool call as shown to reviewers: the chain's values, then the verdict. Dates are ISO-8601 strings. */
-export interface CallRow {
+export interface CallRow extends CallSnapshot {
   id: string;
-  createdAt: string;
-  finishedAt: string | null;
-  grantName: string;
-  sessionId: string;
-  upstream: string;
-  tool: string;
-  argsRedacted: unknown;
-  argsHash: string;
-  decision: string;
-  rule: string | null;
-  reason: string | null;
-  status: string;
-  durationMs: number | null;
-  error: string | null;
   /** The approval this call was held for or attached to; null when it was never held. */
   approval: ApprovalView | null;
   integrity: Integrity;
@@ -78,7 +65,7 @@ export async function checkCallRows(database: Database, rows: readonly ToolCallR
     const approval = approvalId ? checkApproval(approvalId, evidence) : null;
     return {
       id: row.id,
-      ...(view as Omit<CallRow, "id" | "approval" | "integrity">),
+      ...(view as CallSnapshot),
       approval: approval?.view ?? null,
       integrity: approval ? mergeIntegrity(integrity, approval.integrity) : integrity,
     };

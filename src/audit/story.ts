@@ -6,6 +6,7 @@ import { toolCalls, type Database } from "../db/index.ts";
 import { isRecord, loadCallEvents, type CheckedEvent } from "./events.ts";
 import { compareCall, foldCall, mergeIntegrity, verdict, type Integrity } from "./fold.ts";
 import type { ResultSummary } from "./result.ts";
+import type { CallSnapshot } from "./snapshot.ts";
 import { checkApproval, loadApprovalEvidence, type CallRow, type VoteView } from "./rows.ts";
 import { fromStorableJson, fromStorableText } from "./storable.ts";
 
@@ -100,7 +101,7 @@ export async function getCallStory(database: Database, callId: string): Promise<
 
   const call: CallRow = {
     id,
-    ...(view as Omit<CallRow, "id" | "approval" | "integrity">),
+    ...(view as CallSnapshot),
     approval: checked?.view ?? null,
     integrity: checked ? mergeIntegrity(callIntegrity, checked.integrity) : callIntegrity,
   };
