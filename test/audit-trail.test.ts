@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
-import { checkpointMessage, getCallStory, listToolCalls, renderCallStory, verifyAudit, type SignedCheckpoint } from "../src/audit/index.ts";
+import { checkApprovals, checkpointMessage, getCallStory, listToolCalls, renderCallStory, verifyAudit, type SignedCheckpoint } from "../src/audit/index.ts";
 import { PROJECT_ROOT } from "../src/config/index.ts";
 import { decide, FAST_APPROVALS, nextApproval } from "./helpers/approvals.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
@@ -73,6 +73,7 @@ describe(`an audit trail an auditor can trust (${storageLabel()})`, () => {
   let alice: string;
   let bob: string;
   let heldCallId: string;
+  let approvalId: string;
   let allowedCallId: string;
   let headBefore: { seq: number; hash: string };
   const childEnv = () => ({
@@ -125,6 +126,7 @@ describe(`an audit trail an auditor can trust (${storageLabel()})`, () => {
     });
     const approval = await created;
     heldCallId = approval.callId;
+    approvalId = approval.id;
     assert.equal((await decide(gw, approval.id, "approve", { token: alice, reason: "accounts are down" })).status, 200);
     assert.equal((await decide(gw, approval.id, "approve", { token: bob, reason: "agreed" })).status, 200);
     const result = await call;
@@ -162,6 +164,7 @@ describe(`an audit trail an auditor can trust (${storageLabel()})`, () => {
     );
     assert.ok(story.timeline.every((s, i) => s.sinceStartMs >= 0 && (i === 0 ? s.sincePreviousMs === 0 : s.sincePreviousMs >= 0)));
 
+    assert.deepEqual((await checkApprovals(gw.instance.database, [approval.id])).get(approval.id)?.integrity, { ok: true, problems: [], unverified: [] });
     const text = renderCallStory(story);
     assert.match(text, /Chain: verified/);
     assert.match(text, /reviewer:alice approve \(via reviewer:alice\): accounts are down/);
@@ -336,6 +339,9 @@ describe(`an audit trail an auditor can trust (${storageLabel()})`, () => {
     assert.match(problems, /decided by: the approvals row says "reviewer:mallory", the audit chain says "reviewer:bob"/);
     assert.match(problems, /status: the approvals row says "denied", the audit chain says "succeeded"/);
     assert.match(problems, /approval_votes: reviewer:alice voted approve according to the audit chain, the table says deny/);
+    const checked = (await checkApprovals(gw.instance.database, [approvalId])).get(approvalId);
+    assert.equal(checked?.integrity.ok, false, "an approvals listing is checked too");
+    assert.equal(checked?.approval.status, "succeeded");
     const story = await getCallStory(gw.instance.database, heldCallId);
     assert.equal(story?.integrity.ok, false);
     assert.deepEqual(
@@ -376,6 +382,43 @@ describe(`an audit trail an auditor can trust (${storageLabel()})`, () => {
     assert.ok(report.head.seq < headBefore.seq);
     assert.equal(await gw.instance.auditCheckpoints.checkpointer!.checkpoint({ force: true }), null, "the gateway refuses to sign on top of a truncated chain");
     assert.match(gw.instance.auditCheckpoints.checkpointer!.status().lastError ?? "", /before the last checkpoint|no longer holds checkpoint/);
+  });
+});
+
+describe(`automatic checkpoints (${storageLabel()})`, () => {
+  it("are written every N events, and once more at shutdown so the newest events are covered", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "gatehouse-checkpoints-"));
+    const file = join(dir, "kept", "chain.jsonl");
+    const readLines = async () => (await readFile(file, "utf8").catch(() => "")).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as SignedCheckpoint);
+    try {
+      const gw = await startTestGateway({
+        dir,
+        upstreams: { smartlead: DEMO_UPSTREAM },
+        policies: { smartlead: POLICY },
+        extraConfig: { audit: { checkpoints: { everyEvents: 3, everySeconds: 3600, file: "kept/chain.jsonl" } } },
+      });
+      let head: number;
+      try {
+        const client = await gw.connect(await gw.createToken("busy-agent"));
+        for (const id of [501, 502]) await client.callTool({ name: GET_ACCOUNT, arguments: { email_account_id: id } });
+        const [first] = await waitFor(readLines, (lines) => lines.length >= 1);
+        assert.ok(first!.count >= 3, "written once three events were appended");
+        await waitFor(
+          () => listToolCalls(gw.instance.database, { grant: "busy-agent" }),
+          (page) => page.rows.length === 2 && page.rows.every((r) => r.status === "succeeded"),
+        );
+        await gw.instance.auditCheckpoints.checkpointer!.checkpoint({ force: true });
+        // One more event (a denied call), fewer than everyEvents: no checkpoint covers it while the gateway runs.
+        await client.callTool({ name: "smartlead_delete_campaign", arguments: { campaign_id: 1 } });
+        head = Number((await gw.instance.database.pool.query("SELECT max(seq) AS head FROM audit_events")).rows[0].head);
+        assert.ok((await readLines()).every((c) => c.seq < head), "not yet covered");
+      } finally {
+        await gw.close();
+      }
+      assert.equal((await readLines()).at(-1)?.seq, head, "the checkpoint written at shutdown is the final head");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -137,3 +137,17 @@ function votingChannels(events: readonly CheckedEvent[], approvalId: string): Ma
   }
   return vias;
 }
+
+/** Approvals rows (and their votes) checked against the chain, by id: for listings of approvals (pending or not). */
+export async function checkApprovals(database: Database, approvalIds: readonly string[]): Promise<Map<string, { approval: ApprovalView; integrity: Integrity }>> {
+  const ids = approvalIds.filter((id) => UUID.test(id));
+  const evidence = await loadApprovalEvidence(database, [], ids, new Map());
+  return new Map(
+    ids.map((id) => {
+      const { view, integrity } = checkApproval(id, evidence);
+      return [id, { approval: view, integrity }];
+    }),
+  );
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -159,7 +159,8 @@ export function renderVerifyReport(report: VerifyReport): string {
   for (const c of report.checkpoints) {
     const where = c.source === "database" ? "Checkpoints in the database" : `Checkpoints in ${c.source}`;
     const newest = c.newest ? `, newest seq ${c.newest.seq} (${c.newest.at})` : "";
-    lines.push(`${where}: ${c.checked}${newest}: ${c.problems.length === 0 ? (c.checked === 0 ? "none yet" : "signatures valid, all still in the chain") : `${c.problems.length} PROBLEM(S)`}`);
+    const verdict = c.problems.length > 0 ? `${c.problems.length} PROBLEM(S)` : "signatures valid, all still in the chain";
+    lines.push(c.checked === 0 && c.problems.length === 0 ? `${where}: none yet` : `${where}: ${c.checked}${newest}: ${verdict}`);
   }
   if (report.rows) {
     const { checked, problems } = report.rows;
