@@ -203,6 +203,37 @@ describe(`an audit trail an auditor can trust (${storageLabel()})`, () => {
     assert.match(missing.stderr, /no call 00000000-0000-4000-8000-000000000000 in the audit history/);
   });
 
+  it("a call that attached to an identical call's approval tells that approval's story", async () => {
+    const [first, second] = [await gw.connect(token), await gw.connect(token)];
+    const created = nextApproval(gw);
+    const request = (client: typeof first) =>
+      client.request({ method: "tools/call", params: { name: RECONNECT, arguments: { email_account_ids: [502] } } }, CallToolResultSchema, { onprogress: () => {}, resetTimeoutOnProgress: true });
+    const calls = [request(first)];
+    const approval = await created;
+    calls.push(request(second));
+    const attached = await waitFor(
+      () => listToolCalls(gw.instance.database, { tool: RECONNECT, status: "attached" }),
+      (page) => page.rows.length === 1,
+    );
+    await decide(gw, approval.id, "approve", { token: alice });
+    await decide(gw, approval.id, "approve", { token: bob });
+    await Promise.all(calls);
+    const story = await getCallStory(gw.instance.database, attached.rows[0]!.id);
+    assert.deepEqual(story?.integrity, { ok: true, problems: [], unverified: [] });
+    assert.equal(story?.call.status, "attached");
+    assert.equal(story?.approval?.isFollowUp, true);
+    assert.equal(story?.approval?.callId, approval.callId);
+    assert.deepEqual(
+      story?.approval?.votes.map((v) => v.voter),
+      ["reviewer:alice", "reviewer:bob"],
+    );
+    assert.equal(story?.execution?.status, "succeeded");
+    assert.deepEqual(
+      story?.timeline.map((s) => s.type),
+      ["approval.requested", "approval.attached", "approval.vote", "approval.approved", "approval.executing", "approval.succeeded"],
+    );
+  });
+
   it("an allowed call's story: client, arguments, the upstream's answer and timings", async () => {
     const client = await gw.connect(token);
     const result = await client.callTool({ name: GET_ACCOUNT, arguments: { email_account_id: 501 } });
@@ -234,7 +265,7 @@ describe(`an audit trail an auditor can trust (${storageLabel()})`, () => {
     const { rows } = await sql("SELECT count(*)::int AS n, max(seq)::int AS head FROM audit_events");
     assert.match(cli.stdout, new RegExp(`Audit chain: ${rows[0].n} events, intact`));
     assert.equal(headBefore.seq, rows[0].head);
-    assert.match(cli.stdout, /Rows: \d+ tool_calls, 1 approvals, 2 votes: all agree with their events/);
+    assert.match(cli.stdout, /Rows: \d+ tool_calls, 2 approvals, 4 votes: all agree with their events/);
     const expected = await gatehouse("audit", "verify", "--expect-head", `${headBefore.seq}:${headBefore.hash}`);
     assert.equal(expected.code, 0, expected.stderr);
     assert.match(expected.stdout, new RegExp(`Expected head seq ${headBefore.seq}: present, unchanged`));

@@ -158,7 +158,7 @@ function executionOf(call: CallRow, events: readonly CheckedEvent[], isFollowUp:
   const claim = intact.find((e) => e.type === "approval.executing");
   const allowed = intact.find((e) => e.type === "call.allowed");
   if (claim) {
-    const finished = [...intact].reverse().find((e) => e.type.startsWith("approval.") && RAN.has(String(e.data.status)));
+    const finished = [...intact].reverse().find((e) => RAN.has(String(e.data.status)) && e.type === `approval.${String(e.data.status)}`);
     const snapshot = isRecord(finished?.data.approval) ? (fromStorableJson(finished.data.approval) as Record<string, unknown>) : {};
     return {
       startedAt: typeof snapshot.executedAt === "string" ? snapshot.executedAt : claim.at,
