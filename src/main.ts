@@ -3,9 +3,10 @@
 import { EventEmitter, once } from "node:events";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { dirname } from "node:path";
 import { DEFAULT_PENDING_TEXT, type ApprovalNotifications } from "./approvals/index.ts";
 import { startApprovals, type ApprovalsModule } from "./approvals/module.ts";
-import { createAuditWriter } from "./audit/index.ts";
+import { createAuditWriter, loadSigningKey, startCheckpoints, type Checkpointer } from "./audit/index.ts";
 import { resolveApprovalsChannel, type ApprovalsChannel, type Env, type GatehouseConfig } from "./config/index.ts";
 import { connectDatabase, migrateDatabase, openEmbeddedDatabase, type Database } from "./db/index.ts";
 import { GatewayError } from "./errors.ts";
@@ -72,6 +73,8 @@ export interface GatewayInstance {
   adminToken: string | undefined;
   /** The /mcp route and its sessions; null for `gatehouse stdio`. */
   mcp: McpRoute | null;
+  /** The key that signs audit checkpoints (public half only) and the checkpointer (null when checkpoints are off). */
+  auditCheckpoints: { keyId: string; publicKeyPem: string; checkpointer: Checkpointer | null };
   /** "policy.reloaded" / "policy.error" (upstream, issues): lets tests and embedders await reloads. */
   events: EventEmitter;
   close(): Promise<void>;
@@ -131,8 +134,13 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       quota = createSqlQuotaStore(database);
     }
 
+    const dataDir = options.isEphemeral ? null : (env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir);
+    const auditKey = await loadSigningKey({ envKey: env.GATEHOUSE_AUDIT_SIGNING_KEY, dataDir, isShared: storage.mode !== "embedded", logger });
+    const checkpointer = startCheckpoints({ database, config: config.audit.checkpoints, key: auditKey, dataDir, baseDir: config.file ? dirname(config.file) : process.cwd(), logger });
+    // Closed after the writer (closers run in reverse), so its last checkpoint covers every event.
+    if (checkpointer) closers.push(checkpointer.close);
     const metrics = createMetrics({ collectDefault: isHttp });
-    const audit = createAuditWriter({ database, observer: metrics.auditWrites });
+    const audit = createAuditWriter({ database, observer: metrics.auditWrites, onCommit: (entries) => checkpointer?.noteEvents(entries) });
     closers.push(audit.close);
     const grants = createGrantStore(database);
     const reviewers = createReviewerStore(database);
@@ -177,7 +185,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     const sealer = createSealer(
       await loadSealingKey({
         envKey: env.GATEHOUSE_ENCRYPTION_KEY,
-        dataDir: options.isEphemeral ? null : (env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir),
+        dataDir,
         isShared: storage.mode !== "embedded",
         logger,
       }),
@@ -322,7 +330,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       url = `http://${formatHost(address.address)}:${address.port}`;
     }
     closers.push(drainHolds);
-    return { config, url, gateway, grants, reviewers, database, databaseUrl: storage.url, tasksFor, upstreams, policies, policyAdmin, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, approvalsChannel, quota, demoToken, adminToken, mcp: mcpRoute, events, close };
+    return { config, url, gateway, grants, reviewers, database, databaseUrl: storage.url, tasksFor, upstreams, policies, policyAdmin, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, approvalsChannel, quota, demoToken, adminToken, mcp: mcpRoute, events, close, auditCheckpoints: { keyId: auditKey.keyId, publicKeyPem: auditKey.publicKeyPem, checkpointer } };
   } catch (error) {
     await close();
     throw error;

@@ -14,7 +14,8 @@ import {
   type ToolCallFilters,
   type ToolCallInput,
 } from "../src/audit/index.ts";
-import type { Database, ToolCallRow } from "../src/db/index.ts";
+import type { CallRow } from "../src/audit/index.ts";
+import type { Database } from "../src/db/index.ts";
 import { openTestDatabase, type TestDatabase } from "./helpers/database.ts";
 
 const BASE = Date.parse("2025-06-01T12:00:00.000Z");
@@ -74,8 +75,8 @@ after(() => test.close());
 const newestFirst = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }) =>
   b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
-async function collectAll(filters: ToolCallFilters): Promise<{ rows: ToolCallRow[]; pages: number }> {
-  const rows: ToolCallRow[] = [];
+async function collectAll(filters: ToolCallFilters): Promise<{ rows: CallRow[]; pages: number }> {
+  const rows: CallRow[] = [];
   let cursor: string | undefined;
   let pages = 0;
   for (;;) {
@@ -272,10 +273,10 @@ describe("globToLike", () => {
   });
 });
 
-const sample: ToolCallRow = {
+const sample: CallRow = {
   id: "6f1c1c1e-0000-4000-8000-000000000001",
-  createdAt: new Date("2025-06-01T12:00:00.123Z"),
-  finishedAt: new Date("2025-06-01T12:00:01.500Z"),
+  createdAt: "2025-06-01T12:00:00.123Z",
+  finishedAt: "2025-06-01T12:00:01.500Z",
   grantName: "agent-a",
   sessionId: "s-1",
   upstream: "smartlead",
@@ -288,16 +289,21 @@ const sample: ToolCallRow = {
   status: "succeeded",
   durationMs: 1377,
   error: null,
+  approval: null,
+  integrity: { ok: true, problems: [], unverified: [] },
 };
 
 describe("formatToolCalls", () => {
   it("csv: header, RFC 4180 quoting of commas, quotes and newlines, empty for null", () => {
     const csv = formatToolCalls([sample], "csv");
     const [header, line, end] = csv.split("\r\n");
-    assert.equal(header, "id,created_at,finished_at,grant,session,upstream,tool,decision,status,rule,reason,duration_ms,error,args_hash,args_redacted");
+    assert.equal(
+      header,
+      "id,created_at,finished_at,grant,session,upstream,tool,decision,status,rule,reason,duration_ms,error,args_hash,args_redacted,approval_id,decided_by,votes,integrity,integrity_problems,unverified",
+    );
     assert.equal(end, "");
     assert.ok(line?.includes(',"quoted ""reason"", with comma",1377,,'));
-    assert.ok(line?.endsWith(`,"{""note"":""say \\""hi\\"", then\\nleave"",""password"":""[REDACTED]""}"`));
+    assert.ok(line?.endsWith(`,"{""note"":""say \\""hi\\"", then\\nleave"",""password"":""[REDACTED]""}",,,,ok,,`));
   });
 
   it("csv: neutralises spreadsheet formulas and quotes embedded line breaks", () => {
@@ -309,14 +315,14 @@ describe("formatToolCalls", () => {
     assert.equal(csvCell(null), "");
   });
 
-  it("table: aligned columns time, grant, upstream, tool, decision, status, rule, duration", () => {
-    const other: ToolCallRow = { ...sample, grantName: "a-much-longer-grant", tool: "t", rule: null, durationMs: null, status: "forwarded" };
+  it("table: aligned columns id, time, grant, upstream, tool, decision, status, rule, duration, votes, chain", () => {
+    const other: CallRow = { ...sample, grantName: "a-much-longer-grant", tool: "t", rule: null, durationMs: null, status: "forwarded" };
     const lines = formatToolCalls([sample, other], "table").trimEnd().split("\n");
     assert.equal(lines.length, 3);
-    assert.match(lines[0] ?? "", /^TIME\s+GRANT\s+UPSTREAM\s+TOOL\s+DECISION\s+STATUS\s+RULE\s+DURATION$/);
-    assert.match(lines[1] ?? "", /^2025-06-01 12:00:00Z\s+agent-a\s+smartlead\s+smartlead_get_campaign\s+allow\s+succeeded\s+\/tools\/smartlead_get_\*\s+1\.4 s$/);
-    assert.match(lines[2] ?? "", /a-much-longer-grant\s+smartlead\s+t\s+allow\s+forwarded\s+-\s+-$/);
-    for (const title of ["GRANT", "UPSTREAM", "TOOL", "DECISION", "STATUS", "RULE"]) {
+    assert.match(lines[0] ?? "", /^ID\s+TIME\s+GRANT\s+UPSTREAM\s+TOOL\s+DECISION\s+STATUS\s+RULE\s+DURATION\s+VOTES\s+CHAIN$/);
+    assert.match(lines[1] ?? "", /^6f1c1c1e-0000-4000-8000-000000000001\s+2025-06-01 12:00:00Z\s+agent-a\s+smartlead\s+smartlead_get_campaign\s+allow\s+succeeded\s+\/tools\/smartlead_get_\*\s+1\.4 s\s+-\s+ok$/);
+    assert.match(lines[2] ?? "", /a-much-longer-grant\s+smartlead\s+t\s+allow\s+forwarded\s+-\s+-\s+-\s+ok$/);
+    for (const title of ["TIME", "GRANT", "UPSTREAM", "TOOL", "DECISION", "STATUS", "RULE"]) {
       const column = lines[0]?.indexOf(title) ?? -1;
       assert.ok(column > 0);
       assert.equal(lines[1]?.[column - 1], " ", `${title} column starts at the same offset`);
@@ -343,7 +349,7 @@ describe("formatToolCalls", () => {
 
   it("formats audit events too", async () => {
     const { rows } = await listAuditEvents(database, { limit: 2 });
-    assert.match(formatAuditEvents(rows, "table"), /^SEQ\s+TIME\s+TYPE\s+ACTOR\s+TOOL\s+DECISION\s+RULE\n/);
+    assert.match(formatAuditEvents(rows, "table"), /^SEQ\s+TIME\s+TYPE\s+ACTOR\s+TOOL\s+DECISION\s+RULE\s+CHAIN\n/);
     assert.equal(formatAuditEvents(rows, "csv").split("\r\n").length, 4);
   });
 });

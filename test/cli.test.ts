@@ -147,7 +147,7 @@ describe(`gatehouse CLI (${storageLabel()})`, () => {
   it("audit verify passes on an intact chain and names the first row edited behind its back", async () => {
     const intact = await gatehouse("audit", "verify", "--config", configFile);
     assert.equal(intact.code, 0, intact.stderr);
-    assert.match(intact.stdout, /Audit chain intact: \d+ events verified/);
+    assert.match(intact.stdout, /Audit chain: \d+ events, intact\nHead: seq \d+ hash [0-9a-f]{64}/);
 
     // Tamper the way someone with SQL access would: disable the append-only trigger, edit a row.
     const config = parseConfig(JSON.stringify({ upstreams: { smartlead: DEMO_UPSTREAM }, storage: { dataDir: join(dir, "data"), schema } }), configFile);
@@ -164,7 +164,8 @@ describe(`gatehouse CLI (${storageLabel()})`, () => {
       await storage.close();
     }
     const broken = await gatehouse("audit", "verify", "--config", configFile);
-    assert.equal(broken.code, 2);
-    assert.match(broken.stderr, new RegExp(`BROKEN at seq ${seq}\\b`));
+    assert.equal(broken.code, 1, "problems found exit 1 (2 is a usage error)");
+    assert.match(broken.stdout, new RegExp(`BROKEN at seq ${seq}\\b`));
+    assert.match(broken.stderr, new RegExp(`chain: row seq ${seq} .*edited after it was written`));
   });
 });

@@ -1,19 +1,12 @@
 // Audit entries for approval transitions; the tool_calls row of the held call follows its approval.
-import type { AuditEntry } from "../audit/index.ts";
+// Each event carries the approval as it stood (`approval`), votes included, so the chain can vouch for
+// the approvals and approval_votes rows people are shown; the event that ends a run keeps a summary of
+// what the upstream answered.
+import { CALL_STATUS_OF_APPROVAL, redactText, summarizeResult, type ApprovalSnapshot, type AuditEntry } from "../audit/index.ts";
 import type { FollowUpCall } from "./service.ts";
 import type { Approval } from "./types.ts";
 
-const CALL_STATUS: Record<Approval["status"], string> = {
-  pending: "pending_approval",
-  approved: "approved",
-  executing: "executing",
-  succeeded: "succeeded",
-  failed: "failed",
-  outcome_unknown: "outcome_unknown",
-  denied: "denied",
-  expired: "expired",
-  cancelled: "cancelled",
-};
+const RAN: ReadonlySet<Approval["status"]> = new Set(["succeeded", "failed", "outcome_unknown"]);
 
 export function approvalAuditEntry(approval: Approval, type: string, actor: string, data: Record<string, unknown> = {}): AuditEntry {
   const isFinal = !["pending", "approved", "executing"].includes(approval.status);
@@ -33,8 +26,10 @@ export function approvalAuditEntry(approval: Approval, type: string, actor: stri
         decidedBy: approval.decidedBy,
         argsHash: approval.argsHash,
         ...(approval.durationMs !== null ? { durationMs: approval.durationMs } : {}),
-        ...(approval.error ? { error: approval.error } : {}),
+        ...(approval.error ? { error: redactText(approval.error) } : {}),
+        ...(approval.result && RAN.has(approval.status) && type === `approval.${approval.status}` ? { result: summarizeResult(approval.result) } : {}),
         ...data,
+        approval: approvalSnapshot(approval),
       },
     },
     call: {
@@ -48,11 +43,40 @@ export function approvalAuditEntry(approval: Approval, type: string, actor: stri
       decision: "require_approval",
       rule: approval.rule,
       reason: approval.decisionReason ?? approval.reason,
-      status: CALL_STATUS[approval.status],
+      status: CALL_STATUS_OF_APPROVAL[approval.status] ?? approval.status,
       durationMs: approval.durationMs,
       error: approval.error,
       finishedAt: isFinal ? (approval.finishedAt ?? approval.decidedAt ?? new Date()) : null,
     },
+  };
+}
+
+function approvalSnapshot(approval: Approval): ApprovalSnapshot {
+  const iso = (at: Date | null) => at?.toISOString() ?? null;
+  return {
+    id: approval.id,
+    version: approval.version,
+    callId: approval.callId,
+    status: approval.status,
+    createdAt: approval.createdAt.toISOString(),
+    expiresAt: approval.expiresAt.toISOString(),
+    upstream: approval.upstream,
+    tool: approval.tool,
+    grantName: approval.grantName,
+    grantOwner: approval.grantOwner,
+    sessionId: approval.sessionId,
+    argsHash: approval.argsHash,
+    rule: approval.rule,
+    reason: approval.reason,
+    spec: approval.spec,
+    decidedBy: approval.decidedBy,
+    decidedAt: iso(approval.decidedAt),
+    decisionReason: approval.decisionReason,
+    executedAt: iso(approval.executedAt),
+    finishedAt: iso(approval.finishedAt),
+    durationMs: approval.durationMs,
+    error: approval.error === null ? null : redactText(approval.error),
+    votes: approval.votes.map((v) => ({ voter: v.voter, vote: v.vote, reason: v.reason, at: v.createdAt.toISOString() })),
   };
 }
 
@@ -69,7 +93,7 @@ export function followUpAuditEntry(approval: Approval, call: FollowUpCall, kind:
       decision: "require_approval",
       rule: approval.rule,
       reason,
-      data: { approvalId: approval.id, status: approval.status, argsHash: approval.argsHash, sessionId: call.sessionId },
+      data: { approvalId: approval.id, status: approval.status, argsHash: approval.argsHash, sessionId: call.sessionId, ...(call.client ? { client: call.client } : {}) },
     },
     call: {
       id: call.callId,

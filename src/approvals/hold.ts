@@ -55,7 +55,7 @@ export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
     if (opened.kind !== "new") {
       // The approval already holds the quota this call reserved.
       await call.releaseQuota();
-      await deps.service.recordFollowUp(approval, { callId: call.callId, sessionId: call.context.sessionId }, opened.kind === "answered" ? "replayed" : "attached");
+      await deps.service.recordFollowUp(approval, { callId: call.callId, sessionId: call.context.sessionId, client: call.context.client ?? null }, opened.kind === "answered" ? "replayed" : "attached");
     } else {
       await notify(approval);
     }
@@ -85,7 +85,7 @@ export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await deps.repo.findForCall(identity, deps.resultWindowMs);
       if (existing) return { kind: isOpen(existing.status) ? "attached" : "answered", approval: existing };
-      const created = await deps.service.create(newApproval(call, identity.argsHash, holdMode));
+      const created = await deps.service.create(newApproval(call, identity.argsHash, holdMode), { client: call.context.client ?? null });
       if (created) return { kind: "new", approval: created };
     }
     throw new Error(`approval for call ${call.callId} neither created nor found`);

@@ -25,7 +25,7 @@ export interface ApprovalServiceDeps {
 
 export interface ApprovalCore extends ApprovalService {
   /** Opens a pending approval; null when an identical call already has an open one (attach to it). */
-  create(values: NewApproval): Promise<Approval | null>;
+  create(values: NewApproval, requester?: { client?: ClientInfo | null }): Promise<Approval | null>;
   /** Records a transition made elsewhere (executor): audit + wake-up. */
   announce(approval: Approval, actor: string, type?: string, data?: Record<string, unknown>): Promise<void>;
   /** Audits a later call that followed this approval instead of opening one ("attached" or "replayed"). */
@@ -38,6 +38,13 @@ export interface ApprovalCore extends ApprovalService {
 export interface FollowUpCall {
   callId: string;
   sessionId: string;
+  /** What the agent's MCP client said it is, for the audit trail. */
+  client?: ClientInfo | null;
+}
+
+export interface ClientInfo {
+  name: string;
+  version: string;
 }
 
 export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
@@ -75,10 +82,10 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
 
   return {
     announce,
-    async create(values) {
+    async create(values, requester = {}) {
       const approval = await repo.insert(values);
       if (!approval) return null;
-      await audit.record(approvalAuditEntry(approval, "approval.requested", `grant:${approval.grantName}`));
+      await audit.record(approvalAuditEntry(approval, "approval.requested", `grant:${approval.grantName}`, requester.client ? { client: requester.client } : {}));
       await bus.publish({ id: approval.id, status: approval.status, isNew: true });
       return approval;
     },
@@ -117,8 +124,9 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
       const approvals = await repo.countApproveVotes(id);
       if (approvals >= approval.spec.minApprovals) return decide(approval, "approved", voter, approvals > 1 ? `${approvals} approvals` : null, voteChannel(ballot));
       await repo.markChanged(id);
-      await audit.record(approvalAuditEntry(approval, "approval.vote", voter.id, { vote, reason: reason ?? null, via: voter.via })).catch(() => {});
+      // Read back first: the event carries the approval with this vote in it.
       const current = (await repo.get(id)) ?? approval;
+      await audit.record(approvalAuditEntry(current, "approval.vote", voter.id, { vote, reason: reason ?? null, via: voter.via })).catch(() => {});
       await bus.publish({ id, status: current.status });
       return { kind: "recorded", approval: current, approvals, needed: approval.spec.minApprovals };
     },

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { canonicalJson } from "./canonical.ts";
 import { redactText, redactValue } from "./redact.ts";
+import type { CallSnapshot } from "./snapshot.ts";
 import { hasUnstorableText, toStorableJson, toStorableText } from "./storable.ts";
 
 export interface AuditEventInput {
@@ -58,22 +59,12 @@ export interface PreparedEvent {
   dataJson: string;
 }
 
-export interface PreparedCall {
+/** One tool_calls upsert, checked: the snapshot an event carries, plus the arguments' canonical JSON. */
+export interface PreparedCall extends Omit<CallSnapshot, "argsRedacted"> {
   id: string;
-  createdAt: string;
-  finishedAt: string | null;
-  grantName: string;
-  sessionId: string;
-  upstream: string;
-  tool: string;
+  /** The stored redacted arguments, and their canonical JSON (what the upsert writes). */
+  args: unknown;
   argsJson: string;
-  argsHash: string;
-  decision: string;
-  rule: string | null;
-  reason: string | null;
-  status: string;
-  durationMs: number | null;
-  error: string | null;
 }
 
 export interface PreparedEntry {
@@ -90,8 +81,11 @@ export function prepareEntry(entry: AuditEntry, now: Date): PreparedEntry {
   const at = isoTime(now, "at");
   const callId = optionalUuid(event.callId ?? call?.id, "event.callId");
   if (call && callId !== call.id.toLowerCase()) throw new TypeError("event.callId and call.id differ");
-  const data = toStorableJson(event.data ?? {});
-  if (data === null || typeof data !== "object" || Array.isArray(data)) throw new TypeError("event.data must be an object");
+  const stored = toStorableJson(event.data ?? {});
+  if (stored === null || typeof stored !== "object" || Array.isArray(stored)) throw new TypeError("event.data must be an object");
+  const prepared = call ? prepareCall(call, at) : null;
+  // The event carries the row it writes, so the chain can vouch for (or expose) the tool_calls row.
+  const data = prepared ? { ...stored, call: callSnapshot(prepared) } : stored;
   return {
     event: {
       id: randomUUID(),
@@ -107,14 +101,20 @@ export function prepareEntry(entry: AuditEntry, now: Date): PreparedEntry {
       data,
       dataJson: canonicalJson(data),
     },
-    call: call ? prepareCall(call, at) : null,
+    call: prepared,
   };
+}
+
+function callSnapshot(call: PreparedCall): CallSnapshot {
+  const { id: _id, args, argsJson: _argsJson, ...fields } = call;
+  return { ...fields, argsRedacted: args };
 }
 
 function prepareCall(call: ToolCallInput, at: string): PreparedCall {
   if (call.durationMs != null && !(Number.isFinite(call.durationMs) && call.durationMs >= 0 && call.durationMs <= MAX_INT4)) {
     throw new TypeError("call.durationMs must be a non-negative number of milliseconds");
   }
+  const args = storableRedactedArgs(call.argsRedacted);
   return {
     id: optionalUuid(call.id, "call.id") as string,
     createdAt: call.createdAt ? isoTime(call.createdAt, "call.createdAt") : at,
@@ -123,7 +123,8 @@ function prepareCall(call: ToolCallInput, at: string): PreparedCall {
     sessionId: requiredText(call.sessionId, "call.sessionId"),
     upstream: requiredText(call.upstream, "call.upstream"),
     tool: requiredText(call.tool, "call.tool"),
-    argsJson: canonicalJson(storableRedactedArgs(call.argsRedacted)),
+    args,
+    argsJson: canonicalJson(args),
     argsHash: requiredText(call.argsHash, "call.argsHash"),
     decision: requiredText(call.decision, "call.decision"),
     rule: optionalText(call.rule),

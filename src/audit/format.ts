@@ -1,15 +1,17 @@
 // Renders tool_calls rows for people (aligned table) and for tools (JSON, CSV). Values come from agents
 // and upstreams, so the table strips control characters (terminal escapes) and CSV cells that a
 // spreadsheet would run as a formula get a leading apostrophe.
-import type { AuditEventRow, ToolCallRow } from "../db/index.ts";
+import type { Integrity } from "./fold.ts";
+import type { EventRow } from "./query.ts";
+import type { CallRow } from "./rows.ts";
 
 export type OutputFormat = "table" | "json" | "csv";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["table", "json", "csv"];
 
-const CSV_COLUMNS: [string, (row: ToolCallRow) => unknown][] = [
+const CSV_COLUMNS: [string, (row: CallRow) => unknown][] = [
   ["id", (r) => r.id],
-  ["created_at", (r) => r.createdAt.toISOString()],
-  ["finished_at", (r) => r.finishedAt?.toISOString() ?? null],
+  ["created_at", (r) => r.createdAt],
+  ["finished_at", (r) => r.finishedAt],
   ["grant", (r) => r.grantName],
   ["session", (r) => r.sessionId],
   ["upstream", (r) => r.upstream],
@@ -22,9 +24,16 @@ const CSV_COLUMNS: [string, (row: ToolCallRow) => unknown][] = [
   ["error", (r) => r.error],
   ["args_hash", (r) => r.argsHash],
   ["args_redacted", (r) => JSON.stringify(r.argsRedacted)],
+  ["approval_id", (r) => r.approval?.id ?? null],
+  ["decided_by", (r) => r.approval?.decidedBy ?? null],
+  ["votes", (r) => (r.approval ? votesText(r) : null)],
+  ["integrity", (r) => integrityWord(r.integrity)],
+  ["integrity_problems", (r) => r.integrity.problems.join("; ") || null],
+  ["unverified", (r) => r.integrity.unverified.join("; ") || null],
 ];
 
-const TABLE_COLUMNS: [string, (row: ToolCallRow) => string][] = [
+const TABLE_COLUMNS: [string, (row: CallRow) => string][] = [
+  ["ID", (r) => r.id],
   ["TIME", (r) => shortTime(r.createdAt)],
   ["GRANT", (r) => r.grantName],
   ["UPSTREAM", (r) => r.upstream],
@@ -33,20 +42,38 @@ const TABLE_COLUMNS: [string, (row: ToolCallRow) => string][] = [
   ["STATUS", (r) => r.status],
   ["RULE", (r) => r.rule ?? "-"],
   ["DURATION", (r) => (r.durationMs === null ? "-" : formatDuration(r.durationMs))],
+  ["VOTES", (r) => (r.approval && r.approval.votes.length > 0 ? votesText(r) : "-")],
+  ["CHAIN", (r) => integrityWord(r.integrity)],
 ];
 
-export function formatToolCalls(rows: readonly ToolCallRow[], format: OutputFormat): string {
+/** "ok", "PROBLEM" (a row disagrees with its audit events), or "unverified" (older events cannot vouch for every field). */
+export function integrityWord(integrity: Integrity): string {
+  if (!integrity.ok) return "PROBLEM";
+  return integrity.unverified.length > 0 ? "unverified" : "ok";
+}
+
+function votesText(row: CallRow): string {
+  return (row.approval?.votes ?? []).map((v) => `${v.voter} ${v.vote}`).join(", ");
+}
+
+export function formatToolCalls(rows: readonly CallRow[], format: OutputFormat): string {
   switch (format) {
     case "json":
       return `${JSON.stringify(rows, null, 2)}\n`;
     case "csv":
       return toCsv(CSV_COLUMNS, rows);
     case "table":
-      return rows.length === 0 ? "No tool calls match.\n" : toTable(TABLE_COLUMNS, rows);
+      return rows.length === 0 ? "No tool calls match.\n" : toTable(TABLE_COLUMNS, rows) + problemNotes(rows);
   }
 }
 
-const EVENT_COLUMNS: [string, (row: AuditEventRow) => unknown][] = [
+// Under the table, so a PROBLEM row says what is wrong without a second command.
+function problemNotes(rows: readonly CallRow[]): string {
+  const notes = rows.flatMap((row) => row.integrity.problems.map((problem) => `! ${row.id}: ${printable(problem)}`));
+  return notes.length === 0 ? "" : `\n${notes.join("\n")}\n`;
+}
+
+const EVENT_COLUMNS: [string, (row: EventRow) => unknown][] = [
   ["seq", (r) => r.seq],
   ["at", (r) => r.at.toISOString()],
   ["type", (r) => r.type],
@@ -59,9 +86,11 @@ const EVENT_COLUMNS: [string, (row: AuditEventRow) => unknown][] = [
   ["reason", (r) => r.reason],
   ["data", (r) => JSON.stringify(r.data)],
   ["hash", (r) => r.hash],
+  ["integrity", (r) => integrityWord(r.integrity)],
+  ["integrity_problems", (r) => r.integrity.problems.join("; ") || null],
 ];
 
-export function formatAuditEvents(rows: readonly AuditEventRow[], format: OutputFormat): string {
+export function formatAuditEvents(rows: readonly EventRow[], format: OutputFormat): string {
   switch (format) {
     case "json":
       return `${JSON.stringify(rows, null, 2)}\n`;
@@ -69,7 +98,7 @@ export function formatAuditEvents(rows: readonly AuditEventRow[], format: Output
       return toCsv(EVENT_COLUMNS, rows);
     case "table": {
       if (rows.length === 0) return "No audit events match.\n";
-      const columns: [string, (row: AuditEventRow) => string][] = [
+      const columns: [string, (row: EventRow) => string][] = [
         ["SEQ", (r) => String(r.seq)],
         ["TIME", (r) => shortTime(r.at)],
         ["TYPE", (r) => r.type],
@@ -77,6 +106,7 @@ export function formatAuditEvents(rows: readonly AuditEventRow[], format: Output
         ["TOOL", (r) => (r.tool ? `${r.upstream ?? "?"}/${r.tool}` : "-")],
         ["DECISION", (r) => r.decision ?? "-"],
         ["RULE", (r) => r.rule ?? "-"],
+        ["CHAIN", (r) => integrityWord(r.integrity)],
       ];
       return toTable(columns, rows);
     }
@@ -97,7 +127,7 @@ export function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-function toTable<Row>(columns: [string, (row: Row) => string][], rows: readonly Row[]): string {
+export function toTable<Row>(columns: [string, (row: Row) => string][], rows: readonly Row[]): string {
   const cells = rows.map((row) => columns.map(([, read]) => printable(read(row))));
   const widths = columns.map(([title], i) => Math.max(title.length, ...cells.map((line) => line[i]?.length ?? 0)));
   const render = (line: string[]) =>
@@ -108,16 +138,16 @@ function toTable<Row>(columns: [string, (row: Row) => string][], rows: readonly 
   return `${[render(columns.map(([title]) => title)), ...cells.map(render)].join("\n")}\n`;
 }
 
-function printable(text: string): string {
+export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
 }
 
-function shortTime(at: Date): string {
-  return at.toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "Z");
+export function shortTime(at: Date | string): string {
+  return (typeof at === "string" ? at : at.toISOString()).replace("T", " ").replace(/\.\d{3}Z$/, "Z");
 }
 
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const seconds = Math.round(ms / 1000);

@@ -1,9 +1,13 @@
 // Review queries behind `GET /api/audit`, `gatehouse audit list|export` and the dashboard. Newest first
 // with keyset pagination: the opaque cursor holds the last row's sort key, so pages stay stable while new
 // rows arrive. tool_calls sorts on (created_at, id) with the timestamp kept at microsecond precision.
+// Filters select rows from the tables; every row returned is then checked against the audit chain.
 import { and, desc, eq, getTableColumns, gte, like, lt, or, sql, type SQL } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
-import { approvals, auditEvents, toolCalls, type AuditEventRow, type Database, type ToolCallRow } from "../db/index.ts";
+import { approvals, approvalVotes, auditEvents, toolCalls, type AuditEventRow, type Database } from "../db/index.ts";
+import { checkEvent, storedEvent } from "./events.ts";
+import { verdict, type Integrity } from "./fold.ts";
+import { checkCallRows, type CallRow } from "./rows.ts";
 
 /** Bad input from a reviewer (cursor, since, limit): the HTTP/CLI edge turns it into a 400 / usage error. */
 export class InvalidAuditQueryError extends Error {
@@ -22,7 +26,7 @@ export interface ToolCallFilters {
   grant?: string;
   decision?: string;
   status?: string;
-  /** Who decided a held call: matched case-insensitively inside approvals.decided_by ("alice", "U012AB3CD"). */
+  /** Anyone who voted on a held call, or decided it: matched case-insensitively inside the voter ("alice", "U012AB3CD"). */
   reviewer?: string;
   limit?: number;
   cursor?: string;
@@ -51,7 +55,10 @@ export const MAX_PAGE_SIZE = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MICROSECOND_UTC = sql<string>`to_char(${toolCalls.createdAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-export async function listToolCalls(database: Database, filters: ToolCallFilters = {}): Promise<Page<ToolCallRow>> {
+/** One audit_events row with the verdict of its own checks (hash, links to its neighbours). */
+export type EventRow = AuditEventRow & { integrity: Integrity };
+
+export async function listToolCalls(database: Database, filters: ToolCallFilters = {}): Promise<Page<CallRow>> {
   const limit = pageSize(filters.limit);
   const conditions: (SQL | undefined)[] = [
     filters.since && gte(toolCalls.createdAt, filters.since),
@@ -61,9 +68,7 @@ export async function listToolCalls(database: Database, filters: ToolCallFilters
     filters.grant !== undefined ? eq(toolCalls.grantName, filters.grant) : undefined,
     filters.decision !== undefined ? eq(toolCalls.decision, filters.decision) : undefined,
     filters.status !== undefined ? eq(toolCalls.status, filters.status) : undefined,
-    filters.reviewer !== undefined
-      ? sql`${toolCalls.id} IN (SELECT ${approvals.callId} FROM ${approvals} WHERE ${approvals.decidedBy} ILIKE ${`%${escapeLike(filters.reviewer)}%`})`
-      : undefined,
+    filters.reviewer !== undefined ? byReviewer(filters.reviewer) : undefined,
   ];
   if (filters.cursor !== undefined) {
     const { at, id } = decodeCursor(filters.cursor, "c");
@@ -79,12 +84,23 @@ export async function listToolCalls(database: Database, filters: ToolCallFilters
   const page = found.slice(0, limit);
   const last = page.at(-1);
   return {
-    rows: page.map(({ cursorAt: _cursorAt, ...row }) => row),
+    rows: await checkCallRows(
+      database,
+      page.map(({ cursorAt: _cursorAt, ...row }) => row),
+    ),
     nextCursor: found.length > limit && last ? encodeCursor({ k: "c", at: last.cursorAt, id: last.id }) : null,
   };
 }
 
-export async function listAuditEvents(database: Database, filters: AuditEventFilters = {}): Promise<Page<AuditEventRow>> {
+// Any voter counts (approval_votes.voter), and whoever decided (approvals.decided_by): a decision can be
+// made without a vote row (timeout, cancel), and older rows may lack votes.
+function byReviewer(reviewer: string): SQL {
+  const pattern = `%${escapeLike(reviewer)}%`;
+  return sql`${toolCalls.id} IN (SELECT ${approvals.callId} FROM ${approvals} WHERE ${approvals.decidedBy} ILIKE ${pattern}
+    OR ${approvals.id} IN (SELECT ${approvalVotes.approvalId} FROM ${approvalVotes} WHERE ${approvalVotes.voter} ILIKE ${pattern}))`;
+}
+
+export async function listAuditEvents(database: Database, filters: AuditEventFilters = {}): Promise<Page<EventRow>> {
   const limit = pageSize(filters.limit);
   if (filters.callId !== undefined && !UUID.test(filters.callId)) return { rows: [], nextCursor: null };
   const conditions: (SQL | undefined)[] = [
@@ -98,15 +114,23 @@ export async function listAuditEvents(database: Database, filters: AuditEventFil
   ];
   if (filters.cursor !== undefined) conditions.push(lt(auditEvents.seq, decodeCursor(filters.cursor, "e").seq));
   const found = await database.db
-    .select()
+    .select({ ...getTableColumns(auditEvents), beforeHash: BEFORE_HASH, afterPrevHash: AFTER_PREV_HASH })
     .from(auditEvents)
     .where(and(...conditions))
     .orderBy(desc(auditEvents.seq))
     .limit(limit + 1);
   const page = found.slice(0, limit);
   const last = page.at(-1);
-  return { rows: page, nextCursor: found.length > limit && last ? encodeCursor({ k: "e", seq: last.seq }) : null };
+  const rows = page.map(({ beforeHash, afterPrevHash, ...row }) => {
+    const checked = checkEvent(storedEvent(row), beforeHash, afterPrevHash);
+    return { ...row, integrity: verdict(checked.problems, []) };
+  });
+  return { rows, nextCursor: found.length > limit && last ? encodeCursor({ k: "e", seq: last.seq }) : null };
 }
+
+// Qualified by hand: drizzle leaves the outer table's columns bare, which the subquery would resolve to its own.
+const BEFORE_HASH = sql<string | null>`(SELECT p.hash FROM audit_events p WHERE p.seq < "audit_events"."seq" ORDER BY p.seq DESC LIMIT 1)`;
+const AFTER_PREV_HASH = sql<string | null>`(SELECT n.prev_hash FROM audit_events n WHERE n.seq > "audit_events"."seq" ORDER BY n.seq LIMIT 1)`;
 
 /** `*` and `?` become LIKE wildcards; LIKE's own `%`, `_` and `\` are matched literally. */
 export function globToLike(glob: string): string {

@@ -36,6 +36,8 @@ export interface AuditWriterOptions {
   now?: () => Date;
   /** Told how each entry ended: committed (after waiting so long since `record`) or failed. For metrics. */
   observer?: AuditWriteObserver;
+  /** Called after each committed batch with its size (the checkpointer counts events with it). */
+  onCommit?: (entries: number) => void;
 }
 
 export interface AuditWriteObserver {
@@ -52,7 +54,7 @@ interface Waiting {
 }
 
 export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { status(): AuditWriterStatus } {
-  const { database, maxPending = 10_000, maxBatch = 500, commitTimeoutMs = 15_000, now = () => new Date(), observer } = options;
+  const { database, maxPending = 10_000, maxBatch = 500, commitTimeoutMs = 15_000, now = () => new Date(), observer, onCommit } = options;
   const queue: Waiting[] = [];
   let inFlight = 0;
   let inFlightSince: number | null = null;
@@ -113,6 +115,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
             for (const waiting of batch) observer.committed((committedAt - waiting.recordedAt) / 1000);
           }
           for (const waiting of batch) waiting.resolve();
+          onCommit?.(batch.length);
         } catch (error) {
           lastError = error instanceof Error ? error.message : String(error);
           const failure = new GatewayError("audit_unavailable", `Audit log unavailable: could not commit ${batch.length} audit entries (${lastError}).`, {

@@ -17,6 +17,8 @@ export const EnvSchema = z.object({
   GATEHOUSE_ADMIN_TOKEN: optional,
   GATEHOUSE_DEMO_TOKEN: optional,
   GATEHOUSE_ENCRYPTION_KEY: optional,
+  /** Ed25519 private key (PKCS8 PEM or base64 DER) that signs audit checkpoints; generated in the data dir when unset. */
+  GATEHOUSE_AUDIT_SIGNING_KEY: optional,
   /** The CLI votes as the reviewer this token belongs to (`gatehouse approvals approve|deny`). */
   GATEHOUSE_REVIEWER_TOKEN: optional,
   LOG_LEVEL: optional,

@@ -125,6 +125,32 @@ export const ConfigSchema = z
         reaperSeconds: 5,
         instanceStaleSeconds: 30,
       }),
+    audit: z
+      .object({
+        checkpoints: z
+          .object({
+            enabled: z.boolean().default(true).describe("Write signed checkpoints of the audit chain head"),
+            everyEvents: z.number().int().positive().default(1000).describe("A checkpoint once this many events were appended since the last one"),
+            everySeconds: z.number().positive().default(300).describe("…or once this long has passed since the last one (when there are new events)"),
+            file: z
+              .union([z.string().min(1), z.literal(false)])
+              .optional()
+              .describe("JSON-lines file the checkpoints are appended to; default <dataDir>/audit-checkpoints.jsonl; false: none"),
+            webhook: z
+              .object({
+                url: z.url(),
+                headers: z.record(z.string(), z.string()).default({}).describe("Use ${ENV_VAR} for secrets"),
+                timeoutMs: z.number().int().positive().default(5_000),
+              })
+              .strict()
+              .optional()
+              .describe("Each checkpoint is POSTed here as JSON, retried with backoff; calls never wait for it"),
+          })
+          .strict()
+          .default({ enabled: true, everyEvents: 1000, everySeconds: 300 }),
+      })
+      .strict()
+      .default({ checkpoints: { enabled: true, everyEvents: 1000, everySeconds: 300 } }),
     limits: z
       .object({
         maxBodyBytes: z.number().int().positive().default(1_048_576),

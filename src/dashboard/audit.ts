@@ -1,8 +1,8 @@
 // Audit history: every tool call, newest first, with the filters an auditor needs, cursor pages, and exports
 // of everything that matches (CSV for spreadsheets, JSON for tools). Each row opens the call's own page.
 import { Router, type Request, type Response } from "express";
-import { formatToolCalls, InvalidAuditQueryError, listToolCalls, MAX_PAGE_SIZE, parseSince, type ToolCallFilters } from "../audit/index.ts";
-import type { Database, ToolCallRow } from "../db/index.ts";
+import { formatToolCalls, InvalidAuditQueryError, listToolCalls, MAX_PAGE_SIZE, parseSince, type CallRow, type ToolCallFilters } from "../audit/index.ts";
+import type { Database } from "../db/index.ts";
 import { badge, formatDuration, pointer, timeTag } from "./format.ts";
 import { html, type Markup } from "./html.ts";
 import { emptyState, pageHeader, sendPage } from "./layout.ts";
@@ -32,7 +32,7 @@ export function createAuditPages(deps: AuditPagesDeps): Router {
 
   router.get("/audit", async (req, res) => {
     const form = readForm(req);
-    let page: { rows: ToolCallRow[]; nextCursor: string | null } | null = null;
+    let page: { rows: CallRow[]; nextCursor: string | null } | null = null;
     let problem: string | null = null;
     try {
       page = await listToolCalls(deps.database, { ...toFilters(form), limit: form.limit, cursor: form.cursor });
@@ -147,7 +147,7 @@ function filterForm(form: FilterForm, upstreams: string[]): Markup {
 </form>`;
 }
 
-function results(page: { rows: ToolCallRow[]; nextCursor: string | null }, form: FilterForm): Markup {
+function results(page: { rows: CallRow[]; nextCursor: string | null }, form: FilterForm): Markup {
   if (page.rows.length === 0) {
     return emptyState(form.cursor ? "No more calls." : "No calls match these filters.", html`<a href="/audit">Reset the filters</a> to see every call.`);
   }
@@ -157,9 +157,10 @@ function results(page: { rows: ToolCallRow[]; nextCursor: string | null }, form:
   </nav>`;
   return html`<p class="result-count">${page.rows.length} ${page.rows.length === 1 ? "call" : "calls"} on this page${form.cursor ? " (older page)" : ""}${page.nextCursor ? ", more on the next" : ""}.</p>
 <div class="table-wrap"><table class="data audit-table">
-  <thead><tr><th scope="col">Time</th><th scope="col">Tool</th><th scope="col">Agent</th><th scope="col">Decision</th><th scope="col">Status</th><th scope="col">Rule</th><th scope="col" class="num">Duration</th></tr></thead>
+  <thead><tr><th scope="col"><span class="visually-hidden">Chain check</span></th><th scope="col">Time</th><th scope="col">Tool</th><th scope="col">Agent</th><th scope="col">Decision</th><th scope="col">Status</th><th scope="col">Rule</th><th scope="col" class="num">Duration</th></tr></thead>
   <tbody>${page.rows.map(
-    (row) => html`<tr>
+    (row) => html`<tr${row.integrity.ok ? null : html` class="tampered"`}>
+    <td>${integrityMark(row.integrity)}</td>
     <td class="nowrap">${timeTag(row.createdAt, "short")}</td>
     <td><a href="/audit/calls/${row.id}"><code>${row.tool}</code></a><div class="cell-note">${row.upstream}</div></td>
     <td class="nowrap">${row.grantName}</td>
@@ -171,6 +172,16 @@ function results(page: { rows: ToolCallRow[]; nextCursor: string | null }, form:
   )}</tbody>
 </table></div>
 ${pager}`;
+}
+
+/**
+ * What the hash chain says about the row: it agrees (✓), some fields predate the events that vouch for them
+ * (○, named on hover), or the row disagrees with its events — shown loudly, never as if it were fine.
+ */
+export function integrityMark(integrity: CallRow["integrity"]): Markup {
+  if (!integrity.ok) return html`<span class="badge tone-bad" title="${integrity.problems.join("\n")}">TAMPERED</span>`;
+  if (integrity.unverified.length > 0) return html`<span class="chain-mark partial" title="Checked against the audit chain, except: ${integrity.unverified.join(", ")}">○</span>`;
+  return html`<span class="chain-mark ok" title="Matches the hash-chained audit events">✓</span>`;
 }
 
 /** The rule, short: a pointer into the call's own tool entry reads "tool rule › approval_if/0" (full pointer on hover). */

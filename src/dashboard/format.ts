@@ -8,8 +8,9 @@ export function isoTime(at: Date): string {
 }
 
 /** "2025-01-31 14:03:12 UTC", in a <time> element the browser script localises. */
-export function timeTag(at: Date | null, style: "datetime" | "short" | "relative" = "datetime"): Markup {
-  if (!at) return html`<span class="muted">—</span>`;
+export function timeTag(when: Date | string | null, style: "datetime" | "short" | "relative" = "datetime"): Markup {
+  if (!when) return html`<span class="muted">—</span>`;
+  const at = typeof when === "string" ? new Date(when) : when;
   const text = at.toISOString().replace("T", " ").replace(/\.\d{3}Z$/, " UTC");
   return html`<time datetime="${at.toISOString()}" data-format="${style}" title="${at.toISOString()}">${text}</time>`;
 }

@@ -5,7 +5,7 @@ import { ErrorCode, McpError, type CallToolResult, type Progress, type Tool } fr
 import type { CreateTaskResult } from "@modelcontextprotocol/sdk/experimental/tasks/types.js";
 import type { Approval } from "../approvals/types.ts";
 import type { AuditEntry, AuditWriter } from "../audit/index.ts";
-import { redactArguments } from "../audit/index.ts";
+import { redactArguments, redactText, summarizeResult } from "../audit/index.ts";
 import { isGatewayError, toWireMessage } from "../errors.ts";
 import type { Grant } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -143,6 +143,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         tool: route.tool,
         argsRedacted: redacted,
         argsHash: hash,
+        client: context.client ?? null,
       };
       const policy = deps.policies.current(upstream.name);
       const decision: Decision = policy
@@ -209,7 +210,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const status = outcome === "unknown" ? "outcome_unknown" : outcome;
       // The decision row is already committed; the outcome row is written in the background.
       deps.audit
-        .record(entry(base, { type: `call.${status}`, decision: "allow", rule: decision.rule, reason: decision.reason, status, durationMs, error }))
+        .record(entry(base, { type: `call.${status}`, decision: "allow", rule: decision.rule, reason: decision.reason, status, durationMs, error, data: outcome === "unknown" ? {} : { result: summarizeResult(result) } }))
         .catch((e: unknown) => deps.logger.error({ callId, err: (e as Error).message }, "could not record call outcome"));
       return finish(result, status);
     } catch (error) {
@@ -275,6 +276,7 @@ type CallBase = {
   tool: string;
   argsRedacted: unknown;
   argsHash: string;
+  client: { name: string; version: string } | null;
 };
 
 /** How a forwarded call ended: `unknown` when it was sent but no answer came back, so it may have run. */
@@ -370,7 +372,14 @@ function entry(
       decision: e.decision,
       rule: e.rule,
       reason: e.reason,
-      data: { sessionId: base.sessionId, argsHash: base.argsHash, ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}), ...(e.error ? { error: e.error } : {}), ...e.data },
+      data: {
+        sessionId: base.sessionId,
+        argsHash: base.argsHash,
+        ...(base.client ? { client: base.client } : {}),
+        ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}),
+        ...(e.error ? { error: redactText(e.error) } : {}),
+        ...e.data,
+      },
     },
     call: {
       id: base.callId,

@@ -1,0 +1,153 @@
+// Rows as people are shown them: each tool_calls row (and the approval and votes behind a held call)
+// checked against the events of its call, shown with the chain's values and a verdict. A row edited
+// with SQL is never displayed as if it were fine.
+import { inArray, or } from "drizzle-orm";
+import { approvals, approvalVotes, type ApprovalRow, type ApprovalVoteRow, type Database, type ToolCallRow } from "../db/index.ts";
+import { loadCallEvents, type CheckedEvent } from "./events.ts";
+import { compareApproval, compareCall, foldApproval, foldCall, mergeIntegrity, type ChainApproval, type Integrity } from "./fold.ts";
+import type { CallSnapshot } from "./snapshot.ts";
+import { fromStorableText } from "./storable.ts";
+
+export interface VoteView {
+  /** The person: "reviewer:alice", "slack:U012AB3CD", "admin". */
+  voter: string;
+  vote: string;
+  reason: string | null;
+  /** ISO-8601; null when the chain predates vote times and the row is gone. */
+  at: string | null;
+  /** How the vote arrived ("slack", "reviewer:alice", "admin"), when the chain says. */
+  via: string | null;
+}
+
+export interface ApprovalView {
+  id: string;
+  /** The held call the approval was opened for (differs from the row's id for a call that attached to it). */
+  callId: string | null;
+  status: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
+  votes: VoteView[];
+}
+
+/** One tool call as shown to reviewers: the chain's values, then the verdict. Dates are ISO-8601 strings. */
+export interface CallRow extends CallSnapshot {
+  id: string;
+  /** The approval this call was held for or attached to; null when it was never held. */
+  approval: ApprovalView | null;
+  integrity: Integrity;
+}
+
+/** What the chain and the tables say about the approvals behind some calls. */
+export interface ApprovalEvidence {
+  rows: Map<string, ApprovalRow>;
+  votes: Map<string, ApprovalVoteRow[]>;
+  /** Events by call id, for the calls asked about and the calls the approvals were opened for. */
+  events: Map<string, CheckedEvent[]>;
+}
+
+export async function checkCallRows(database: Database, rows: readonly ToolCallRow[]): Promise<CallRow[]> {
+  const events = await loadCallEvents(
+    database,
+    rows.map((r) => r.id),
+  );
+  const chains = new Map(rows.map((row) => [row.id, foldCall(events.get(row.id) ?? [])]));
+  const evidence = await loadApprovalEvidence(
+    database,
+    rows.map((r) => r.id),
+    [...chains.values()].flatMap((c) => (c.approvalId ? [c.approvalId] : [])),
+    events,
+  );
+  return rows.map((row) => {
+    const chain = chains.get(row.id) ?? foldCall([]);
+    const { view, integrity } = compareCall(row, chain);
+    const approvalId = chain.approvalId ?? [...evidence.rows.values()].find((a) => a.callId === row.id)?.id ?? null;
+    const approval = approvalId ? checkApproval(approvalId, evidence) : null;
+    return {
+      id: row.id,
+      ...(view as CallSnapshot),
+      approval: approval?.view ?? null,
+      integrity: approval ? mergeIntegrity(integrity, approval.integrity) : integrity,
+    };
+  });
+}
+
+/** Approvals rows and votes for these calls (held, or attached to an approval), with the events of their calls. */
+export async function loadApprovalEvidence(database: Database, callIds: readonly string[], approvalIds: readonly string[], events: Map<string, CheckedEvent[]>): Promise<ApprovalEvidence> {
+  const ids = [...new Set(approvalIds)];
+  const found =
+    callIds.length === 0 && ids.length === 0
+      ? []
+      : await database.db
+          .select()
+          .from(approvals)
+          .where(or(callIds.length > 0 ? inArray(approvals.callId, [...callIds]) : undefined, ids.length > 0 ? inArray(approvals.id, ids) : undefined));
+  const votes = found.length === 0 ? [] : await database.db.select().from(approvalVotes).where(inArray(approvalVotes.approvalId, found.map((a) => a.id)));
+  const missing = found.map((a) => a.callId).filter((id) => !events.has(id) && !callIds.includes(id));
+  const more = await loadCallEvents(database, missing);
+  const allEvents = new Map([...events, ...more]);
+  const votesBy = new Map<string, ApprovalVoteRow[]>();
+  for (const vote of votes) votesBy.set(vote.approvalId, [...(votesBy.get(vote.approvalId) ?? []), vote]);
+  return { rows: new Map(found.map((a) => [a.id, a])), votes: votesBy, events: allEvents };
+}
+
+/** One approval checked: its row and votes against the events of the call it was opened for. */
+export function checkApproval(approvalId: string, evidence: ApprovalEvidence): { view: ApprovalView; chain: ChainApproval | null; integrity: Integrity } {
+  const row = evidence.rows.get(approvalId) ?? null;
+  const rowVotes = evidence.votes.get(approvalId) ?? [];
+  const callEvents = row ? (evidence.events.get(row.callId) ?? []) : [...evidence.events.values()].flat();
+  const chain = foldApproval(callEvents, approvalId);
+  const integrity = compareApproval(row, rowVotes, chain, approvalId);
+  const pick = <T>(field: string, fallback: T): T => (chain && field in chain.values ? (chain.values[field as keyof ChainApproval["values"]] as T) : fallback);
+  const vias = votingChannels(callEvents, approvalId);
+  const votes: VoteView[] = chain
+    ? chain.votes.map((v) => {
+        const stored = rowVotes.find((r) => r.voter === v.voter);
+        return {
+          voter: v.voter,
+          vote: v.vote,
+          reason: v.reason !== undefined ? v.reason : (stored?.reason ?? null),
+          at: v.at ?? stored?.createdAt.toISOString() ?? null,
+          via: vias.get(v.voter) ?? null,
+        };
+      })
+    : rowVotes.map((r) => ({ voter: r.voter, vote: r.vote, reason: r.reason, at: r.createdAt.toISOString(), via: null }));
+  const iso = (at: Date | null | undefined) => at?.toISOString() ?? null;
+  return {
+    chain,
+    integrity,
+    view: {
+      id: approvalId,
+      callId: pick("callId", row?.callId ?? null),
+      status: pick("status", row?.status ?? null),
+      decidedBy: pick("decidedBy", row?.decidedBy ?? null),
+      decidedAt: pick("decidedAt", iso(row?.decidedAt)),
+      decisionReason: pick("decisionReason", row?.decisionReason ?? null),
+      votes: votes.sort((a, b) => (a.at ?? "").localeCompare(b.at ?? "")),
+    },
+  };
+}
+
+/** How each person's vote arrived, from the vote and decision events. */
+function votingChannels(events: readonly CheckedEvent[], approvalId: string): Map<string, string> {
+  const vias = new Map<string, string>();
+  for (const event of events) {
+    if (!event.isIntact || event.data.approvalId !== approvalId || typeof event.data.via !== "string") continue;
+    if (event.type === "approval.vote" || event.type === "approval.approved" || event.type === "approval.denied") vias.set(fromStorableText(event.actor), fromStorableText(event.data.via));
+  }
+  return vias;
+}
+
+/** Approvals rows (and their votes) checked against the chain, by id: for listings of approvals (pending or not). */
+export async function checkApprovals(database: Database, approvalIds: readonly string[]): Promise<Map<string, { approval: ApprovalView; integrity: Integrity }>> {
+  const ids = approvalIds.filter((id) => UUID.test(id));
+  const evidence = await loadApprovalEvidence(database, [], ids, new Map());
+  return new Map(
+    ids.map((id) => {
+      const { view, integrity } = checkApproval(id, evidence);
+      return [id, { approval: view, integrity }];
+    }),
+  );
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
