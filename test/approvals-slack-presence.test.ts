@@ -71,7 +71,8 @@ describe(`the agent behind a held call, as reviewers see it in Slack (${storageL
     const held = reconnect(patient, [502]).catch(() => null);
     const approval = await created;
     await slack.waitFor("chat.postMessage", (c) => blocksText(c).includes(approval.id));
-    await slack.waitFor("chat.update", about(approval.id, /agent waiting/));
+    // The first message says so already when the agent attached before it was posted; an update otherwise.
+    await slack.waitFor(["chat.postMessage", "chat.update"], about(approval.id, /agent waiting/));
 
     await patient.close(); // the connection drops: the agent is gone, nothing is cancelled
     await held;

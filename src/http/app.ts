@@ -58,6 +58,8 @@ export function createHttpApp(deps: HttpAppDeps): { app: Express; mcp: McpRoute 
 
   const mcp = createMcpRoute({ gateway: deps.gateway, logger: deps.logger, tasksFor: deps.tasksFor, authenticate: (req) => authenticateAgent(req, deps), limits: deps.sessionLimits });
   if (deps.slackRouter) app.use("/slack/events", deps.slackRouter);
+  // Not the dashboard's: without an HTTP Slack receiver (Socket Mode, or Slack off) nothing is served here.
+  app.use("/slack", (req, res) => problem(res, 404, "not_found", `No Slack route ${req.method} ${req.originalUrl.split("?")[0]} (with the HTTP receiver on, Slack posts to /slack/events; over Socket Mode nothing is served here)`));
   app.use("/mcp", json, mcp.router);
   const onUnexpected = (error: unknown) => deps.logger.error({ err: error }, "unhandled http error");
   app.use("/api", json, createApiRouter({ ...deps, version: GATEHOUSE_VERSION }, onUnexpected));

@@ -28,7 +28,8 @@ export interface SlackApiStandIn {
   /** The next `count` calls of `method` fail: `{ok:false, error}` (e.g. "ratelimited") or an HTTP status. */
   failNext(method: string, count: number, failure?: SlackFailure): void;
   /** Resolves with the first call (already recorded or still to come) matching; rejects after timeoutMs. */
-  waitFor(method: string, predicate?: (call: SlackApiCall) => boolean, timeoutMs?: number): Promise<SlackApiCall>;
+  /** The first call (already made or still to come) to `method`, or to any of several methods, that matches. */
+  waitFor(method: string | string[], predicate?: (call: SlackApiCall) => boolean, timeoutMs?: number): Promise<SlackApiCall>;
   /** Socket Mode connections currently open (greeted with `hello`, not yet closed). */
   socketConnections(): number;
   /** Resolves once no Socket Mode connection is open (e.g. after the app disconnected); rejects after timeoutMs. */
@@ -188,7 +189,8 @@ export async function startSlackApiStandIn(options: SlackApiStandInOptions = {})
     setGroupMembers: (groupId, members) => void groups.set(groupId, members),
     failNext: (method, count, failure = { kind: "error", error: "ratelimited" }) => void failures.set(method, { count, failure }),
     waitFor(method, predicate = () => true, timeoutMs = 5_000) {
-      const matches = (call: SlackApiCall) => call.method === method && predicate(call);
+      const methods = [method].flat();
+      const matches = (call: SlackApiCall) => methods.includes(call.method) && predicate(call);
       const seen = calls.find(matches);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
@@ -200,7 +202,7 @@ export async function startSlackApiStandIn(options: SlackApiStandInOptions = {})
         };
         const timer = setTimeout(() => {
           arrivals.off("call", onCall);
-          reject(new Error(`no ${method} call arrived within ${timeoutMs} ms (calls: ${calls.map((c) => c.method).join(", ") || "none"})`));
+          reject(new Error(`no ${methods.join(" or ")} call arrived within ${timeoutMs} ms (calls: ${calls.map((c) => c.method).join(", ") || "none"})`));
         }, timeoutMs);
         arrivals.on("call", onCall);
       });
