@@ -12,5 +12,5 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
-  { files: ["bin/**/*.js"], languageOptions: { globals: { process: "readonly", console: "readonly" } } },
+  { files: ["bin/**/*.js", "scripts/**/*.js"], languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } } },
 );

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx's loader, so `npm install && npm start` needs no build step.
-import { register } from "tsx/esm/api";
+// Runs the compiled CLI (dist/, built by `npm run build`, which `npm install` runs through `prepare`): no
+// TypeScript is compiled at start-up. The sources stay runnable with tsx for development and tests.
+import { existsSync } from "node:fs";
 
-register();
-const { runCli } = await import("../src/cli/main.ts");
+const entry = new URL("../dist/src/cli/main.js", import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write("gatehouse: the compiled CLI is missing (dist/): run npm run build (npm install runs it too)\n");
+  process.exit(1);
+}
+const { runCli } = await import(entry.href);
 await runCli(process.argv);

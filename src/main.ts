@@ -1,14 +1,16 @@
 // Composition root: config → storage → policies → upstreams → gateway → HTTP. Every resource opened
 // here is closed by one memoised close(), in reverse order, even when a step fails.
 import { EventEmitter, once } from "node:events";
+import { mkdir } from "node:fs/promises";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { DEFAULT_PENDING_TEXT, type ApprovalNotifications } from "./approvals/index.ts";
 import { startApprovals, type ApprovalsModule } from "./approvals/module.ts";
 import { createAuditWriter, loadSigningKey, startCheckpoints, type Checkpointer } from "./audit/index.ts";
 import { resolveApprovalsChannel, type ApprovalsChannel, type Env, type GatehouseConfig } from "./config/index.ts";
-import { connectDatabase, migrateDatabase, openEmbeddedDatabase, type Database } from "./db/index.ts";
+import { connectDatabase, hasEmbeddedDatabase, migrateDatabase, openEmbeddedDatabase, type Database } from "./db/index.ts";
+import { removeGatewayFile, writeGatewayFile } from "./discovery/index.ts";
 import { GatewayError } from "./errors.ts";
 import { createGrantStore, generateToken, type Grant, type GrantStore } from "./grants/index.ts";
 import { createHttpApp } from "./http/app.ts";
@@ -17,7 +19,6 @@ import { createLogger, type Logger } from "./log/index.ts";
 import { createMetrics } from "./metrics/index.ts";
 import { createGateway, createToolNaming, createUpstreamConnection, loadPolicies, type Gateway, type PolicySource, type TaskSupport, type UpstreamConnection } from "./proxy/index.ts";
 import { startQueues } from "./approvals/queues/index.ts";
-import { createSlackApp, createSlackClient, createSlackDirectory } from "./slack/index.ts";
 import { createPostgresTaskStore } from "./tasks/index.ts";
 import { createRedisQuotaStore, createSqlQuotaStore, type QuotaStore } from "./ratelimit/index.ts";
 import { connectRedis } from "./redis/index.ts";
@@ -82,10 +83,18 @@ export interface GatewayInstance {
 
 const NO_NOTIFICATIONS: ApprovalNotifications = { requestNotification: async () => {}, scheduleExpiry: async () => {} };
 
-/** Opens the database of this deployment (embedded PGlite or DATABASE_URL) and migrates it. */
-export async function openStorage(config: GatehouseConfig, env: Env, options: { isEphemeral?: boolean } = {}): Promise<StorageHandles> {
+/**
+ * Opens the database of this deployment (embedded PGlite or DATABASE_URL) and migrates it. With
+ * `isExistingOnly` (the CLI's offline commands) a location that holds no Gatehouse database is an error
+ * naming it, instead of a new empty database: only `start` and `db migrate` create one.
+ */
+export async function openStorage(config: GatehouseConfig, env: Env, options: { isEphemeral?: boolean; isExistingOnly?: boolean } = {}): Promise<StorageHandles> {
   const schema = env.GATEHOUSE_DB_SCHEMA ?? config.storage.schema;
-  const embedded = env.DATABASE_URL ? null : await openEmbeddedDatabase(options.isEphemeral ? null : (env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir));
+  const dataDir = env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir;
+  if (options.isExistingOnly && !env.DATABASE_URL && !hasEmbeddedDatabase(dataDir)) {
+    throw new GatewayError("config_invalid", `No Gatehouse database in ${resolve(dataDir)}: is the data directory right (--data-dir, GATEHOUSE_DATA_DIR, storage.dataDir)? Only \`gatehouse start\` and \`gatehouse db migrate\` create one.`);
+  }
+  const embedded = env.DATABASE_URL ? null : await openEmbeddedDatabase(options.isEphemeral ? null : dataDir);
   const url = env.DATABASE_URL ?? embedded!.url;
   // PGlite is one session behind the socket: a single connection keeps transactions from interleaving.
   const database = connectDatabase(url, { schema, max: embedded ? 1 : 10 });
@@ -93,6 +102,10 @@ export async function openStorage(config: GatehouseConfig, env: Env, options: { 
     await database.close();
     await embedded?.close();
   };
+  if (options.isExistingOnly && env.DATABASE_URL && !(await hasGatehouseTables(database).catch(() => true))) {
+    await close();
+    throw new GatewayError("config_invalid", `No Gatehouse tables in schema "${schema}" of DATABASE_URL: is the schema right (GATEHOUSE_DB_SCHEMA, storage.schema)? Only \`gatehouse start\` and \`gatehouse db migrate\` create them.`);
+  }
   try {
     await migrateDatabase(database);
   } catch (cause) {
@@ -102,6 +115,11 @@ export async function openStorage(config: GatehouseConfig, env: Env, options: { 
   const version = await database.pool.query<{ version: string }>("SELECT version()").catch(() => ({ rows: [{ version: "" }] }));
   const isPglite = /PGlite/i.test(version.rows[0]?.version ?? "");
   return { database, url, isPglite, mode: env.DATABASE_URL ? (env.REDIS_URL ? "postgres+redis" : "postgres") : "embedded", close };
+}
+
+async function hasGatehouseTables(database: Database): Promise<boolean> {
+  const found = await database.pool.query("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'tool_calls'", [database.schema]);
+  return found.rowCount !== null && found.rowCount > 0;
 }
 
 export async function startGateway(options: StartOptions): Promise<GatewayInstance> {
@@ -121,6 +139,11 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     if (isHttp && config.auth.mode === "none" && !isLoopback(env.HOST ?? config.listen.host)) {
       throw new GatewayError("config_invalid", `auth.mode "none" is only allowed on a loopback address (listen.host is ${env.HOST ?? config.listen.host}). Use grant tokens, or bind to 127.0.0.1.`);
     }
+    // Upstream processes start first, so they boot while the database opens and migrates; they are closed at
+    // their usual place in the order below (close is idempotent: this first entry matters only if start-up fails).
+    const upstreams = new Map(config.upstreams.map((u) => [u.name, createUpstreamConnection(u, logger)] as const));
+    const closeUpstreams = () => Promise.all([...upstreams.values()].map((u) => u.close()));
+    closers.push(closeUpstreams);
     const storage = await openStorage(config, env, { isEphemeral: options.isEphemeral });
     closers.push(storage.close);
     const { database } = storage;
@@ -170,8 +193,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     });
     closers.push(policies.close);
 
-    const upstreams = new Map(config.upstreams.map((u) => [u.name, createUpstreamConnection(u, logger)] as const));
-    closers.push(() => Promise.all([...upstreams.values()].map((u) => u.close())));
+    closers.push(closeUpstreams);
     // Wait (bounded) for the first connection so a fresh gateway is usable when start resolves; an
     // upstream that is down is logged and keeps reconnecting in the background.
     for (const [name, outcome] of await settleEach(upstreams, (u) => u.whenReady())) {
@@ -191,8 +213,10 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       }),
     );
     const approvalsChannel = resolveApprovalsChannel(config, env);
-    const slackClient = env.SLACK_BOT_TOKEN ? createSlackClient({ botToken: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL, logger }) : null;
-    const directory = slackClient ? createSlackDirectory(slackClient) : null;
+    // Slack's SDK is the heaviest import of all: loaded only when Slack is configured.
+    const slackModule = env.SLACK_BOT_TOKEN ? await import("./slack/index.ts") : null;
+    const slackClient = env.SLACK_BOT_TOKEN && slackModule ? slackModule.createSlackClient({ botToken: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL, logger }) : null;
+    const directory = slackClient && slackModule ? slackModule.createSlackDirectory(slackClient) : null;
     let notifications: ApprovalNotifications = NO_NOTIFICATIONS;
     let resyncMessages = async (): Promise<void> => {};
     const approvals = await startApprovals({
@@ -233,8 +257,8 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     metrics.readAtScrape({ pendingApprovals: () => approvals.repo.countPendingByUpstream(), upstreams: () => upstreams.keys(), auditBacklog: () => audit.status() });
 
     const slack =
-      env.SLACK_BOT_TOKEN && slackClient && directory
-        ? createSlackApp({
+      env.SLACK_BOT_TOKEN && slackModule && slackClient && directory
+        ? slackModule.createSlackApp({
             botToken: env.SLACK_BOT_TOKEN,
             signingSecret: env.SLACK_SIGNING_SECRET,
             appToken: env.SLACK_APP_TOKEN,
@@ -329,6 +353,12 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       for (const upstream of upstreams.values()) upstream.onToolsChanged(() => mcp.notifyToolsChanged());
       const address = server.address() as AddressInfo;
       url = `http://${formatHost(address.address)}:${address.port}`;
+      if (dataDir) {
+        const isAdminTokenGenerated = adminToken !== undefined && adminToken !== env.GATEHOUSE_ADMIN_TOKEN;
+        await mkdir(dataDir, { recursive: true });
+        await writeGatewayFile(dataDir, { url, pid: process.pid, startedAt: new Date().toISOString(), ...(isAdminTokenGenerated && { adminToken }) });
+        closers.push(() => removeGatewayFile(dataDir, process.pid));
+      }
     }
     closers.push(drainHolds);
     return { config, url, gateway, grants, reviewers, database, databaseUrl: storage.url, tasksFor, upstreams, policies, policyAdmin, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, approvalsChannel, quota, demoToken, adminToken, mcp: mcpRoute, events, close, auditCheckpoints: { keyId: auditKey.keyId, publicKeyPem: auditKey.publicKeyPem, checkpointer } };

@@ -1,21 +1,20 @@
-// The `gatehouse` CLI as a user runs it: real processes, a real config file, the demo upstream, and
-// the storage of this test run (embedded PGlite files in a temp dir, or a unique PostgreSQL schema).
+// The compiled `gatehouse` binary with no gateway running, as a user meets it: local policy tools, the
+// commands that work on the database directly (grants, reviewers, audit), a data directory without a
+// database, a gateway.json left behind by a gateway that died, and a --help that loads nothing heavy.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { parseConfig, parseEnv, PROJECT_ROOT } from "../src/config/index.ts";
+import { parseConfig, parseEnv } from "../src/config/index.ts";
 import { openStorage } from "../src/main.ts";
+import { BIN, cliEnv, gatehouse as runGatehouse } from "./helpers/cli.ts";
 import { DEMO_UPSTREAM, dropSchema, storageLabel, textOf } from "./helpers/gateway.ts";
-
-const run = promisify(execFile);
-const BIN = join(PROJECT_ROOT, "bin/gatehouse.js");
 
 const POLICY = {
   version: "1",
@@ -27,27 +26,18 @@ const POLICY = {
   },
 };
 
-describe(`gatehouse CLI (${storageLabel()})`, () => {
+// Logs every module the process loads (a resolve hook), to see what `--help` pulls in.
+const MODULE_LOG_HOOK = `import { register } from "node:module";
+register("data:text/javascript," + encodeURIComponent('export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write("loaded " + r.url + "\\\\n"); return r; }'));
+`;
+
+describe(`gatehouse CLI without a gateway (${storageLabel()})`, () => {
   let dir: string;
   let configFile: string;
   let policyFile: string;
   const schema = `gh_cli_${randomBytes(4).toString("hex")}`;
-  const childEnv = {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "",
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-    LOG_LEVEL: "error",
-  };
-  const gatehouse = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: dir, env: childEnv, timeout: 60_000 });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const childEnv = cliEnv();
+  const gatehouse = (...args: string[]) => runGatehouse(args, { cwd: dir, env: childEnv });
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "gatehouse-cli-"));
@@ -62,6 +52,60 @@ describe(`gatehouse CLI (${storageLabel()})`, () => {
   after(async () => {
     if (process.env.DATABASE_URL) await dropSchema(schema);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("--help and a command for the gateway load neither the gateway, the database layer nor the MCP SDK", async () => {
+    const hook = join(dir, "log-modules.mjs");
+    await writeFile(hook, MODULE_LOG_HOOK);
+    for (const args of [["--help"], ["approvals", "list", "--url", "http://127.0.0.1:9", "--token", "t"]]) {
+      const result = spawnSync(process.execPath, ["--import", hook, BIN, ...args], { cwd: dir, env: childEnv, encoding: "utf8" });
+      const loaded = result.stderr.split("\n").filter((line) => line.startsWith("loaded ")).map((line) => line.slice("loaded ".length));
+      assert.ok(loaded.some((url) => url.endsWith("/dist/src/cli/program.js")), result.stderr);
+      const heavy = loaded.filter((url) => /node_modules\/(drizzle-orm|pg|@electric-sql|@modelcontextprotocol|express|zod|bullmq|ioredis|@slack|pino)\/|\/dist\/src\/(main|db\/|proxy\/|http\/app)/.test(url));
+      assert.deepEqual(heavy, [], `gatehouse ${args.join(" ")}`);
+    }
+    const help = await gatehouse("--help");
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: gatehouse \[options\] \[command\]/);
+    for (const command of ["start", "approvals", "audit", "policy", "grants", "reviewers", "upstreams", "db"]) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, "m"));
+    const unreachable = await gatehouse("approvals", "list", "--url", "http://127.0.0.1:9", "--token", "t");
+    assert.deepEqual([unreachable.code, unreachable.stderr], [1, "gatehouse: cannot reach the gateway at http://127.0.0.1:9: ECONNREFUSED\n"]);
+  });
+
+  it("refuses a data directory without a database, naming it, and creates nothing; db migrate creates it", async () => {
+    const typo = join(dir, "dat");
+    const missing = await gatehouse("grants", "list", "--data-dir", typo);
+    assert.deepEqual([missing.code, missing.stderr], [1, `gatehouse: the data directory ${typo} does not exist: check --data-dir / GATEHOUSE_DATA_DIR\n`]);
+    assert.equal(existsSync(typo), false, "nothing was created");
+    if (process.env.DATABASE_URL) {
+      const otherSchema = await runGatehouse(["audit", "list"], { cwd: dir, env: cliEnv({ GATEHOUSE_DB_SCHEMA: `${schema}_typo` }) });
+      assert.equal(otherSchema.code, 1);
+      assert.match(otherSchema.stderr, new RegExp(`^gatehouse: No Gatehouse tables in schema "${schema}_typo" of DATABASE_URL`));
+    } else {
+      await mkdir(typo);
+      const empty = await gatehouse("audit", "list", "--data-dir", typo);
+      assert.equal(empty.code, 1);
+      assert.match(empty.stderr, new RegExp(`^gatehouse: No Gatehouse database in ${typo}: is the data directory right`));
+      assert.equal(existsSync(join(typo, "pgdata")), false, "no empty database was created");
+      const configured = await gatehouse("reviewers", "list");
+      assert.match(configured.stderr, new RegExp(`^gatehouse: No Gatehouse database in ${join(dir, "data")}:`));
+    }
+    const migrated = await gatehouse("db", "migrate");
+    assert.equal(migrated.code, 0, migrated.stderr);
+    assert.match(migrated.stdout, new RegExp(`^Migrations applied \\((embedded|postgres|postgres\\+redis), schema ${schema}\\)\\.`));
+  });
+
+  it("approvals and upstreams need a running gateway; a gateway.json left by a dead gateway is ignored", async () => {
+    const deadPid = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    await mkdir(join(dir, "data"), { recursive: true });
+    await writeFile(join(dir, "data", "gateway.json"), JSON.stringify({ url: "http://127.0.0.1:9", pid: deadPid, startedAt: new Date().toISOString() }));
+    for (const args of [["approvals", "list"], ["upstreams", "list"]]) {
+      const result = await gatehouse(...args);
+      assert.equal(result.code, 1, args.join(" "));
+      assert.equal(result.stderr, `gatehouse: no running gateway found (no live ${join(dir, "data", "gateway.json")}): start one with \`gatehouse start\`, or pass --url (or set GATEHOUSE_URL)\n`);
+    }
+    const offline = await gatehouse("grants", "list");
+    assert.deepEqual([offline.code, offline.stdout], [0, "No grants. Create one with: gatehouse grants create --name <name>\n"]);
   });
 
   it("policy check accepts a valid file and warns about keys that match no upstream tool", async () => {
@@ -88,7 +132,7 @@ describe(`gatehouse CLI (${storageLabel()})`, () => {
     const allowed = await gatehouse("policy", "explain", "--policy", policyFile, "--tool", "smartlead_get_campaign", "--json");
     assert.equal(JSON.parse(allowed.stdout).decision, "allow");
     const badArgs = await gatehouse("policy", "explain", "--policy", policyFile, "--tool", "x", "--args", "{nope");
-    assert.equal(badArgs.code, 1);
+    assert.equal(badArgs.code, 2);
     assert.match(badArgs.stderr, /--args is not valid JSON/);
   });
 
@@ -138,10 +182,13 @@ describe(`gatehouse CLI (${storageLabel()})`, () => {
     assert.match(list.stdout, /desktop\s+revoked/);
   });
 
-  it("audit list refuses an absurd --since with a clear message and exit 1, no stack trace", async () => {
+  it("audit list refuses an absurd --since with a clear message and exit 2, no stack trace", async () => {
     const since = await gatehouse("audit", "list", "--config", configFile, "--since", "99999999d");
-    assert.equal(since.code, 1);
-    assert.equal(since.stderr.trim(), 'gatehouse: "99999999d" reaches back before 1970-01-01: use a duration such as 30m, 1h, 2d, 1w or an ISO date such as 2025-01-31T09:00:00Z.');
+    assert.equal(since.code, 2);
+    assert.equal(
+      since.stderr.trim(),
+      "gatehouse: option '--since <when>' argument '99999999d' is invalid. \"99999999d\" reaches back before 1970-01-01: use a duration such as 30m, 1h, 2d, 1w or an ISO date such as 2025-01-31T09:00:00Z.",
+    );
   });
 
   it("audit verify passes on an intact chain and names the first row edited behind its back", async () => {

@@ -2,7 +2,7 @@
 // approvals.channel wins when both are set), shown in the start-up banner and used for held calls.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startupBanner } from "../src/cli/serve.ts";
+import { startupBanner } from "../src/cli/serve/run.ts";
 import { resolveApprovalsChannel } from "../src/config/index.ts";
 import { decide, FAST_APPROVALS, nextApproval } from "./helpers/approvals.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, type TestGateway } from "./helpers/gateway.ts";

@@ -39,7 +39,8 @@ export {
   type Page,
   type ToolCallFilters,
 } from "./query.ts";
-export { parseExpectedHead, verifyAudit, type CheckpointReport, type RowProblem, type VerifyOptions, type VerifyReport } from "./report.ts";
+export { parseExpectedHead } from "./head.ts";
+export { verifyAudit, type CheckpointReport, type RowProblem, type VerifyOptions, type VerifyReport } from "./report.ts";
 export { RESULT_TEXT_LIMIT, summarizeResult, type ResultSummary } from "./result.ts";
 export { checkApprovals, checkCallRows, type ApprovalView, type CallRow, type VoteView } from "./rows.ts";
 export { getCallStory, type CallStory, type StoryApproval, type StoryExecution, type TimelineStep } from "./story.ts";

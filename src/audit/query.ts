@@ -6,16 +6,12 @@ import { and, desc, eq, getTableColumns, gte, like, lt, or, sql, type SQL } from
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { approvals, approvalVotes, auditEvents, toolCalls, type AuditEventRow, type Database } from "../db/index.ts";
 import { checkEvent, storedEvent } from "./events.ts";
+import { InvalidAuditQueryError } from "./query-error.ts";
 import { verdict, type Integrity } from "./fold.ts";
 import { checkCallRows, type CallRow } from "./rows.ts";
 
 /** Bad input from a reviewer (cursor, since, limit): the HTTP/CLI edge turns it into a 400 / usage error. */
-export class InvalidAuditQueryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InvalidAuditQueryError";
-  }
-}
+export { InvalidAuditQueryError };
 
 export interface ToolCallFilters {
   since?: Date;

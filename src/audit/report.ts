@@ -8,7 +8,6 @@ import { isValidSignature, type PublicKeyInfo, type SignedCheckpoint } from "./c
 import { listCheckpoints, parseCheckpointLines } from "./checkpoints/store.ts";
 import { loadCallEvents } from "./events.ts";
 import { compareCall, foldCall } from "./fold.ts";
-import { InvalidAuditQueryError } from "./query.ts";
 import { checkApproval, loadApprovalEvidence } from "./rows.ts";
 import { walkChain, type ChainWalk } from "./verify.ts";
 
@@ -50,14 +49,6 @@ export interface VerifyReport {
   trustedKeyIds: string[];
   /** Every problem above, one line each. */
   problems: string[];
-}
-
-/** Reads `<seq>:<hash>` (what verify prints as the head); bad input is the caller's usage error. */
-export function parseExpectedHead(text: string): { seq: number; hash: string } {
-  const match = /^(\d+):([0-9a-f]{64})$/i.exec(text.trim());
-  const seq = Number(match?.[1]);
-  if (!match || !Number.isSafeInteger(seq) || seq < 1) throw new InvalidAuditQueryError(`--expect-head must be <seq>:<hash> as verify prints it, e.g. 42:${"ab".repeat(32)} (got "${text}").`);
-  return { seq, hash: match[2]!.toLowerCase() };
 }
 
 export async function verifyAudit(database: Database, options: VerifyOptions = {}): Promise<VerifyReport> {

@@ -1,7 +1,7 @@
 // Reading `--since` / `--until` (CLI) and `?since=` / `?until=` (API). Times outside what a timestamp
 // column can sensibly compare against (before the epoch, after year 9999, a calendar date that does not
 // exist) are refused here as bad input, instead of reaching PostgreSQL and failing there.
-import { InvalidAuditQueryError } from "./query.ts";
+import { InvalidAuditQueryError } from "./query-error.ts";
 
 export const EARLIEST_QUERY_TIME = new Date("1970-01-01T00:00:00.000Z");
 export const LATEST_QUERY_TIME = new Date("9999-12-31T23:59:59.999Z");

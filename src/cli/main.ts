@@ -1,47 +1,41 @@
-// The `gatehouse` command. Each subcommand lives in its own file; this one wires them and maps
-// errors to a clear message and a non-zero exit code.
-import { Command, CommanderError } from "commander";
-import { InvalidAuditQueryError } from "../audit/index.ts";
+// The `gatehouse` command: read the command line, run the command, and end every way a command can end
+// with one clear line and its exit code: 0 ok, 1 failed, 2 usage error. Stack traces are for bugs only.
+import { CommanderError } from "commander";
+import { InvalidAuditQueryError } from "../audit/query-error.ts";
 import { isGatewayError } from "../errors.ts";
-import { registerApprovalCommands } from "./approvals.ts";
-import { registerAuditCommands } from "./audit.ts";
-import { registerDbCommands } from "./db.ts";
-import { registerGrantCommands } from "./grants.ts";
-import { registerPolicyCommands } from "./policy.ts";
-import { registerReviewerCommands } from "./reviewers.ts";
-import { registerServeCommands } from "./serve.ts";
-
-export function buildProgram(): Command {
-  const program = new Command("gatehouse")
-    .description("Human-in-the-loop approval gateway for MCP tool calls")
-    .version("0.1.0")
-    .exitOverride()
-    .showHelpAfterError();
-  registerServeCommands(program);
-  registerPolicyCommands(program);
-  registerGrantCommands(program);
-  registerApprovalCommands(program);
-  registerReviewerCommands(program);
-  registerAuditCommands(program);
-  registerDbCommands(program);
-  return program;
-}
+import { buildProgram } from "./program.ts";
+import { CommandFailed, UsageError } from "./usage.ts";
 
 export async function runCli(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
-      return;
-    }
-    // Our own errors and bad audit filters are the user's to fix: a message, no stack trace.
-    if (isGatewayError(error) || error instanceof InvalidAuditQueryError) {
-      process.stderr.write(`gatehouse: ${error.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    process.stderr.write(`gatehouse: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-    process.exitCode = 1;
+    process.exitCode = report(error);
   }
+}
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has printed its message (or the help) already.
+    return error.code === "commander.helpDisplayed" || error.code === "commander.version" ? 0 : 2;
+  }
+  if (error instanceof UsageError || error instanceof InvalidAuditQueryError) {
+    fail(error.message);
+    return 2;
+  }
+  if (error instanceof CommandFailed) {
+    fail(error.message);
+    for (const line of error.details) process.stderr.write(`  ${line}\n`);
+    return 1;
+  }
+  if (isGatewayError(error)) {
+    fail(error.message);
+    return 1;
+  }
+  process.stderr.write(`gatehouse: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+  return 1;
+}
+
+function fail(message: string): void {
+  process.stderr.write(`gatehouse: ${message}\n`);
 }

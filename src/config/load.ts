@@ -1,14 +1,15 @@
 // Reads gatehouse.json (or builds the zero-setup demo config), interpolates ${VAR} from the
 // environment, validates with zod and resolves relative paths against the config file's folder.
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { z } from "zod";
 import { GatewayError } from "../errors.ts";
+import { PROJECT_ROOT } from "../package-root.ts";
+import { chooseConfigFile, interpolateString, resolveDataDir } from "./locate.ts";
 import { ConfigSchema, isStdioUpstream, type GatehouseConfigFile, type UpstreamConfig } from "./schema.ts";
 
-export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export { PROJECT_ROOT };
 
 export type ResolvedUpstream = UpstreamConfig & { name: string; policyFile: string };
 
@@ -21,7 +22,7 @@ export interface GatehouseConfig extends Omit<GatehouseConfigFile, "upstreams"> 
 
 /** Picks the config: explicit path, else ./gatehouse.json when present, else the built-in demo. */
 export async function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<GatehouseConfig> {
-  const file = path ?? (existsSync("gatehouse.json") ? "gatehouse.json" : undefined);
+  const file = chooseConfigFile(path);
   if (!file) return resolveConfig(demoConfig(), null, true);
   const absolute = resolve(file);
   let text: string;
@@ -74,20 +75,12 @@ function resolveConfig(config: GatehouseConfigFile, file: string | null, isDemo:
     if (isStdioUpstream(upstream) && upstream.cwd) upstream.cwd = resolve(base, upstream.cwd);
     return { ...upstream, name, policyFile };
   });
-  const storage = { ...config.storage, dataDir: resolve(file ? base : process.cwd(), config.storage.dataDir) };
+  const storage = { ...config.storage, dataDir: resolveDataDir(config.storage.dataDir, file) };
   return { ...config, storage, upstreams, file, isDemo };
 }
 
 function interpolate(value: unknown, env: NodeJS.ProcessEnv, file: string, path: string): unknown {
-  if (typeof value === "string") {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
-      const found = env[name];
-      if (found === undefined) {
-        throw new GatewayError("config_invalid", `${file}: ${path || "/"}: environment variable ${name} is not set`);
-      }
-      return found;
-    });
-  }
+  if (typeof value === "string") return interpolateString(value, env, file, path);
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, file, `${path}/${i}`));
   if (value && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, file, `${path}/${k}`)]));
@@ -95,13 +88,18 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, file: string, path:
   return value;
 }
 
+// The compiled gateway (dist/src/config/load.js) runs the compiled demo (dist/examples/…/main.js) with plain
+// node: compiling it with tsx at every start would cost seconds before the banner.
+const isCompiled = import.meta.url.endsWith(".js");
+const DEMO_MAIN = fileURLToPath(new URL(`../../examples/smartlead/main.${isCompiled ? "js" : "ts"}`, import.meta.url));
+
 /** The zero-setup config behind `npm start`: the SmartLead-shaped demo upstream over stdio. */
 export function demoConfig(): GatehouseConfigFile {
   return ConfigSchema.parse({
     upstreams: {
       smartlead: {
         command: process.execPath,
-        args: ["--import", "tsx", resolve(PROJECT_ROOT, "examples/smartlead/main.ts")],
+        args: isCompiled ? [DEMO_MAIN] : ["--import", "tsx", DEMO_MAIN],
         cwd: PROJECT_ROOT,
         policy: resolve(PROJECT_ROOT, "policies/smartlead.json"),
       },

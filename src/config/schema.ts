@@ -1,6 +1,7 @@
 // The gatehouse.json document. Secrets never live in the file: `${VAR}` is interpolated from the
 // environment before validation (see load.ts).
 import { z } from "zod";
+import { DEFAULT_DATA_DIR } from "./locate.ts";
 
 const upstreamName = z
   .string()
@@ -95,9 +96,9 @@ export const ConfigSchema = z
       )
       .default([]),
     storage: z
-      .object({ dataDir: z.string().default(".gatehouse"), schema: z.string().default("public") })
+      .object({ dataDir: z.string().default(DEFAULT_DATA_DIR), schema: z.string().default("public") })
       .strict()
-      .default({ dataDir: ".gatehouse", schema: "public" }),
+      .default({ dataDir: DEFAULT_DATA_DIR, schema: "public" }),
     approvals: z
       .object({
         channel: z.string().optional().describe("Slack channel id for approval messages when a policy names none"),

@@ -2,11 +2,13 @@
 // (drizzle, BullMQ's backend, the CLI) talks plain `pg` to it and "embedded vs real" is only a URL.
 // PGlite's directory can be opened by one process at a time; a running gateway advertises its port in
 // `embedded.json` so the CLI connects to it instead of opening the files a second time.
+import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { isProcessAlive } from "../discovery/index.ts";
 import { useSessionQueue } from "./pglite-session-queue.ts";
 
 export interface EmbeddedDatabase {
@@ -28,6 +30,13 @@ interface Advertisement {
  */
 export const EMBEDDED_QUEUE_SCHEMA = "bullmq";
 
+const PGDATA = "pgdata";
+
+/** True when `dataDir` holds an embedded database (PGlite's files), created by a start or `db migrate`. */
+export function hasEmbeddedDatabase(dataDir: string): boolean {
+  return existsSync(join(dataDir, PGDATA, "PG_VERSION"));
+}
+
 /** `dataDir: null` keeps everything in memory (tests). */
 export async function openEmbeddedDatabase(dataDir: string | null): Promise<EmbeddedDatabase> {
   if (dataDir) {
@@ -35,7 +44,7 @@ export async function openEmbeddedDatabase(dataDir: string | null): Promise<Embe
     if (running) return { url: urlFor(running.port), isOwner: false, close: async () => {} };
     await mkdir(dataDir, { recursive: true });
   }
-  const db = await PGlite.create(dataDir ? join(dataDir, "pgdata") : "memory://");
+  const db = await PGlite.create(dataDir ? join(dataDir, PGDATA) : "memory://");
   await db.exec(`SET search_path TO public, ${EMBEDDED_QUEUE_SCHEMA}`);
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
   useSessionQueue(server, db);
@@ -67,15 +76,6 @@ async function findRunningGateway(dataDir: string): Promise<Advertisement | null
   }
   if (!isProcessAlive(ad.pid) || ad.pid === process.pid) return null;
   return (await canConnect(ad.port)) ? ad : null;
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -1,12 +1,13 @@
 // Applies the committed drizzle-kit migrations under a Postgres advisory lock, so several gateways
 // starting at once migrate exactly once.
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import type { Database } from "./client.ts";
 import { quoteIdent } from "./client.ts";
+import { PROJECT_ROOT } from "../package-root.ts";
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../migrations", import.meta.url));
+export const MIGRATIONS_FOLDER = join(PROJECT_ROOT, "migrations");
 const MIGRATION_LOCK_KEY = 0x6761_7465; // "gate"
 
 export async function migrateDatabase(database: Database): Promise<void> {

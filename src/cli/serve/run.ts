@@ -1,59 +1,53 @@
+// `gatehouse start` and `gatehouse stdio`: run the gateway in this process, print the banner, stop cleanly on
+// the first signal.
 import { resolve } from "node:path";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import type { Command } from "commander";
-import { PROJECT_ROOT } from "../config/index.ts";
-import { GatewayError } from "../errors.ts";
-import { createLogger, type Logger } from "../log/index.ts";
-import { startGateway, type GatewayInstance } from "../main.ts";
-import { createDownstreamServer, type SessionEnd } from "../proxy/index.ts";
-import { loadCliContext, print } from "./context.ts";
+import { PROJECT_ROOT } from "../../config/index.ts";
+import { createLogger, type Logger } from "../../log/index.ts";
+import { startGateway, type GatewayInstance } from "../../main.ts";
+import { createDownstreamServer, type SessionEnd } from "../../proxy/index.ts";
+import { loadCliContext } from "../context.ts";
+import { print } from "../output.ts";
+import type { GlobalOptions } from "../usage.ts";
+import { CommandFailed, UsageError } from "../usage.ts";
 
-export function registerServeCommands(program: Command): void {
-  program
-    .command("start")
-    .description("Run the gateway over HTTP (zero-setup demo when no config is given)")
-    .option("-c, --config <file>", "gatehouse config file (default: $GATEHOUSE_CONFIG, ./gatehouse.json, else the demo)")
-    .action(async (options: { config?: string }) => {
-      const { config, env } = await loadCliContext(options.config);
-      const logger = createLogger(env.LOG_LEVEL);
-      const instance = await startGateway({ config, env, logger });
-      print(startupBanner(instance));
-      await untilSignal(instance, logger);
-    });
+/** `gatehouse start`: the gateway over HTTP until a signal stops it. */
+export async function runStart(globals: GlobalOptions): Promise<void> {
+  const { config, env } = await loadCliContext(globals);
+  const logger = createLogger(env.LOG_LEVEL);
+  const instance = await startGateway({ config, env, logger });
+  print(startupBanner(instance));
+  await untilSignal(instance, logger);
+}
 
-  program
-    .command("stdio")
-    .description("Serve MCP over stdio for desktop clients, acting as one grant")
-    .option("-c, --config <file>", "gatehouse config file")
-    .option("-g, --grant <name>", "grant whose policy applies (default: demo in the demo config)")
-    .action(async (options: { config?: string; grant?: string }) => {
-      const { config, env } = await loadCliContext(options.config);
-      const grantName = options.grant ?? (config.isDemo ? "demo" : undefined);
-      if (!grantName) throw new GatewayError("config_invalid", "gatehouse stdio needs --grant <name> (see `gatehouse grants list`)");
-      const logger = createLogger(env.LOG_LEVEL ?? "warn");
-      const instance = await startGateway({ config, env, logger, isHttp: false });
-      const grant = await instance.grants.findByName(grantName);
-      if (!grant || grant.revokedAt) {
-        await instance.close();
-        throw new GatewayError("unauthorized", `No active grant named "${grantName}" (see \`gatehouse grants list\`).`);
-      }
-      const sessionId = `stdio-${process.pid}`;
-      // Closing stdin is the client ending the session: calls it still waits for are cancelled. A
-      // signal stops the gateway: held calls get their pending answer and stay open.
-      let endReason: SessionEnd | null = null;
-      const server = createDownstreamServer(instance.gateway, { grant, sessionId: () => sessionId, endReason: () => endReason }, { tasks: instance.tasksFor(grant), logger });
-      const transport = new StdioServerTransport();
-      // The client went away (stdin closed): close, then exit like the signal path does.
-      transport.onclose = () => void closeAndExit(instance, logger);
-      process.stdin.on("end", () => {
-        endReason ??= "ended";
-        void server.close();
-      });
-      await server.connect(transport);
-      await untilSignal(instance, logger, () => {
-        endReason ??= "stopping";
-      });
-    });
+/** `gatehouse stdio`: MCP over stdin/stdout for desktop clients, acting as one grant. */
+export async function runStdio(options: { grant?: string }, globals: GlobalOptions): Promise<void> {
+  const { config, env } = await loadCliContext(globals);
+  const grantName = options.grant ?? (config.isDemo ? "demo" : undefined);
+  if (!grantName) throw new UsageError("gatehouse stdio needs --grant <name> (see `gatehouse grants list`)");
+  const logger = createLogger(env.LOG_LEVEL ?? "warn");
+  const instance = await startGateway({ config, env, logger, isHttp: false });
+  const grant = await instance.grants.findByName(grantName);
+  if (!grant || grant.revokedAt) {
+    await instance.close();
+    throw new CommandFailed(`No active grant named "${grantName}" (see \`gatehouse grants list\`).`);
+  }
+  const sessionId = `stdio-${process.pid}`;
+  // Closing stdin is the client ending the session: calls it still waits for are cancelled. A
+  // signal stops the gateway: held calls get their pending answer and stay open.
+  let endReason: SessionEnd | null = null;
+  const server = createDownstreamServer(instance.gateway, { grant, sessionId: () => sessionId, endReason: () => endReason }, { tasks: instance.tasksFor(grant), logger });
+  const transport = new StdioServerTransport();
+  // The client went away (stdin closed): close, then exit like the signal path does.
+  transport.onclose = () => void closeAndExit(instance, logger);
+  process.stdin.on("end", () => {
+    endReason ??= "ended";
+    void server.close();
+  });
+  await server.connect(transport);
+  await untilSignal(instance, logger, () => {
+    endReason ??= "stopping";
+  });
 }
 
 // The first SIGINT/SIGTERM closes everything this process opened, then the process exits. It does not

@@ -1,0 +1,1 @@
+export { findRunningGateway, GATEWAY_FILE, isProcessAlive, removeGatewayFile, writeGatewayFile, type GatewayFile } from "./gateway-file.ts";
