@@ -2,13 +2,16 @@
 // gatehouse.json in the data directory with no flags, decides a held call while the agent waits, lists in
 // three formats, and ends with exit 0, 1 (the gateway refused) or 2 (bad command line) and one clear line.
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ADMIN_TOKEN, FAST_APPROVALS, nextApproval } from "./helpers/approvals.ts";
 import { cliEnv, csvRows, gatehouse } from "./helpers/cli.ts";
-import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
+import { DEMO_UPSTREAM, dropSchema, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
+import { spawnGateway, waitUntil } from "./helpers/process.ts";
 
 const RECONNECT = "smartlead_reconnect_failed_email_accounts";
 const POLICY = {
@@ -64,6 +67,8 @@ describe(`gatehouse CLI against a running gateway (${storageLabel()})`, () => {
     const pending = nextApproval(gw);
     const held = agent.callTool({ name: RECONNECT, arguments: { email_account_ids: [501] } });
     const approval = await pending;
+    // The hold registers the waiting agent just after it publishes the new approval; no event marks it.
+    await waitUntil(() => gw.instance.approvals.repo.get(approval.id), (a) => a?.agent.isWaiting === true);
 
     const table = await cli("approvals", "list");
     assert.equal(table.code, 0, table.stderr);
@@ -77,6 +82,7 @@ describe(`gatehouse CLI against a running gateway (${storageLabel()})`, () => {
     const shown = await cli("approvals", "show", approval.id);
     assert.match(shown.stdout, /^ {2}Arguments {3}\{"email_account_ids":\[501\]\}$/m);
     assert.match(shown.stdout, /^ {2}Agent {7}waiting for the answer/m);
+    assert.match(shown.stdout, /^ {2}Chain {7}this row and its votes agree with the audit chain$/m);
 
     const approved = await cli("approvals", "approve", approval.id, "--reason", "checked the account");
     assert.equal(approved.code, 0, approved.stderr);
@@ -202,6 +208,39 @@ describe(`gatehouse CLI against a running gateway (${storageLabel()})`, () => {
       assert.match(result.stderr.trimEnd(), message, args.join(" "));
       assert.equal(result.stderr.trimEnd().split("\n").length, 1, `${args.join(" ")}: one line, no stack trace:\n${result.stderr}`);
       assert.equal(result.stdout, "");
+    }
+  });
+});
+
+describe(`gatehouse start (the demo) and the CLI in the same folder (${storageLabel()})`, () => {
+  it("the CLI finds the demo gateway with no flags and no token; gateway.json is gone once it stops", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "gatehouse-cli-demo-"));
+    const schema = `gh_cli_demo_${randomBytes(4).toString("hex")}`;
+    const gateway = await spawnGateway(null, process.env.DATABASE_URL ? { GATEHOUSE_DB_SCHEMA: schema } : {}, { cwd });
+    try {
+      const adminToken = /Admin token {4}(\S+)/.exec(gateway.stdout())?.[1];
+      assert.ok(adminToken, gateway.stdout());
+      const file = join(cwd, ".gatehouse", "gateway.json");
+      assert.deepEqual(
+        (({ url, adminToken }) => ({ url, adminToken }))(JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>),
+        { url: gateway.url, adminToken },
+        "the demo's generated admin token is kept next to the gateway for the local CLI",
+      );
+      const plain = { cwd, env: cliEnv() };
+      const approvals = await gatehouse(["approvals", "list"], plain);
+      assert.deepEqual([approvals.code, approvals.stdout], [0, "No approvals with status pending.\n"], approvals.stderr);
+      const grants = await gatehouse(["grants", "list"], plain);
+      assert.match(grants.stdout, /\ndemo\s+active\s/, grants.stderr);
+      await gateway.stop();
+      assert.equal(gateway.child.exitCode, 0);
+      assert.equal(existsSync(file), false, "removed on a clean stop");
+      const after = await gatehouse(["approvals", "list"], plain);
+      assert.equal(after.code, 1);
+      assert.match(after.stderr, /^gatehouse: no running gateway found/);
+    } finally {
+      await gateway.kill();
+      await rm(cwd, { recursive: true, force: true });
+      if (process.env.DATABASE_URL) await dropSchema(schema);
     }
   });
 });

@@ -202,6 +202,9 @@ describe(`gatehouse CLI without a gateway (${storageLabel()})`, () => {
     let seq: number;
     try {
       const { pool } = storage.database;
+      // Grants created and revoked on the database directly are audited like the API's, as admin.
+      const managed = await pool.query<{ type: string; actor: string }>("SELECT type, actor FROM audit_events WHERE type LIKE 'grant.%' ORDER BY seq");
+      assert.deepEqual(managed.rows.map((r) => `${r.type} by ${r.actor}`), ["grant.created by admin", "grant.revoked by admin"]);
       const target = await pool.query<{ seq: string }>("SELECT seq FROM audit_events WHERE decision = 'deny' ORDER BY seq LIMIT 1");
       seq = Number(target.rows[0]!.seq);
       await pool.query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete");

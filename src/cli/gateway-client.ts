@@ -11,7 +11,6 @@ export type Query = Record<string, string | number | boolean | undefined>;
 export interface GatewayClient {
   readonly url: string;
   get<T>(path: string, query?: Query): Promise<T>;
-  getText(path: string, query?: Query): Promise<string>;
   send<T>(method: "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<T>;
 }
 
@@ -43,7 +42,6 @@ export function createGatewayClient(url: string, token: string | undefined): Gat
     async get<T>(path: string, query?: Query) {
       return JSON.parse(await call("GET", path, query, undefined, "application/json")) as T;
     },
-    getText: (path, query) => call("GET", path, query, undefined, "text/csv, text/plain"),
     async send<T>(method: "POST" | "PUT" | "DELETE", path: string, body?: unknown) {
       const text = await call(method, path, undefined, body, "application/json");
       return (text === "" ? undefined : JSON.parse(text)) as T;

@@ -1,6 +1,7 @@
 // Managing grants and reviewers without a gateway (bootstrap: the first reviewer before the first start,
 // or a gateway that is down). The same functions as the admin API, so the same checks and the same audit
 // events, with "admin" as the actor: direct database access is operator access.
+import type { z } from "zod";
 import { createApprovalControl } from "../approvals/module.ts";
 import { createAuditWriter } from "../audit/index.ts";
 import { createGrantStore, type GrantAdminDeps } from "../grants/index.ts";
@@ -26,7 +27,7 @@ export async function withAdminDeps<T>(options: GlobalOptions, use: (deps: Grant
 }
 
 /** Input checked with the API's own schema, so a bad name reads the same online and offline. */
-export function parseInput<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> } } }, value: unknown): T {
+export function parseInput<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw new CommandFailed(parsed.error.issues.map((i) => `${i.path.map(String).join(".") || "input"}: ${i.message}`).join("; "));

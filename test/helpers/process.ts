@@ -13,8 +13,10 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-export async function spawnGateway(configFile: string, env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/gatehouse.js"), "start", "--config", configFile], {
+/** `gatehouse start` with this config (null: the built-in demo, run in `cwd`). */
+export async function spawnGateway(configFile: string | null, env: Record<string, string>, options: { cwd?: string } = {}): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/gatehouse.js"), "start", ...(configFile ? ["--config", configFile] : [])], {
+    cwd: options.cwd,
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",

@@ -68,6 +68,7 @@ function describeApproval(a: Approval): string {
   ];
   if (a.decidedAt) lines.push(`  Decided     ${a.status} by ${a.decidedBy ?? "-"} at ${shortTime(a.decidedAt)}${a.decisionReason ? `: ${a.decisionReason}` : ""}`);
   if (a.executedAt) lines.push(`  Ran         at ${shortTime(a.executedAt)}${a.durationMs === null ? "" : `, ${a.durationMs} ms`}${a.error ? `: ${a.error}` : ""}`);
+  if (a.integrity) lines.push(`  Chain       ${a.integrity.ok ? "this row and its votes agree with the audit chain" : `PROBLEM: ${a.integrity.problems.join("; ")}`}`);
   // Arguments, reasons and errors come from agents and upstreams: no terminal escapes reach the screen.
   return `${lines.map(printable).join("\n")}\n`;
 }
