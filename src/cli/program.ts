@@ -21,7 +21,9 @@ export function buildProgram(): Command {
     .option("--token <token>", "admin or reviewer token for the gateway's API (default: $GATEHOUSE_TOKEN, then $GATEHOUSE_ADMIN_TOKEN / $GATEHOUSE_REVIEWER_TOKEN)")
     .option("--data-dir <dir>", "data directory (default: $GATEHOUSE_DATA_DIR, else storage.dataDir of the config, else .gatehouse)")
     .option("-c, --config <file>", "gatehouse config file (default: $GATEHOUSE_CONFIG, else ./gatehouse.json, else the demo)")
-    // Subcommands inherit both: exceptions instead of process.exit, and one-line messages.
+    // Subcommands inherit these: their help lists the global options too, errors are exceptions instead of
+    // process.exit, and messages are one line.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ outputError: (message, write) => write(oneLine(message)) })
     .addHelpText(

@@ -49,8 +49,16 @@ export function showFormatOption(): Option {
 }
 
 export function parsePositiveInteger(value: string): number {
+  return parseWholeNumber(value, 1, "Expected a positive whole number.");
+}
+
+export function parseNonNegativeInteger(value: string): number {
+  return parseWholeNumber(value, 0, "Expected a whole number (0 or more).");
+}
+
+function parseWholeNumber(value: string, min: number, expected: string): number {
   const number = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number < 1) throw new InvalidArgumentError("Expected a positive whole number.");
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number < min) throw new InvalidArgumentError(expected);
   return number;
 }
 
@@ -61,12 +69,6 @@ export function positiveIntegerUpTo(max: number): (value: string) => number {
     if (number > max) throw new InvalidArgumentError(`Expected at most ${max}.`);
     return number;
   };
-}
-
-export function parseNonNegativeInteger(value: string): number {
-  const number = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number)) throw new InvalidArgumentError("Expected a whole number (0 or more).");
-  return number;
 }
 
 /** Repeatable options (`--public-key a.pem --public-key b.pem`). */
