@@ -10,9 +10,11 @@
   // ---- Times and countdowns ----------------------------------------------------------------------------
   var absolute = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
   var thisYear = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  var precise = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3 });
 
   function format(at, style, now) {
     if (style === "relative") return relative(at.getTime() - now);
+    if (style === "precise") return precise.format(at);
     if (style === "short" && at.getFullYear() === new Date(now).getFullYear()) return thisYear.format(at);
     return absolute.format(at);
   }
