@@ -206,10 +206,10 @@ describe(`the call page (${storageLabel()})`, () => {
     const story = await storyOf(heldCallId);
     assertSameAnswer(story, page.text);
     const people = readableText(sectionOf(page.text, "people"));
-    assert.match(people, new RegExp(`^Who decided Approval succeeded ${approval.id} Needed 2 approval\\(s\\) from anyone allowed to review; 2 given`));
-    assert.match(people, /Decided by bob \(reviewer\) reviewer:bob [\d-]+ [\d:.]+ UTC 2 approvals/);
-    assert.match(people, /alice \(reviewer\) reviewer:alice via reviewer:alice, dashboard approve both mailboxes show auth errors [\d-]+ [\d:.]+ UTC/);
-    assert.match(people, /bob \(reviewer\) reviewer:bob via reviewer:bob, api approve agreed, reconnect [\d-]+ [\d:.]+ UTC/);
+    assert.match(people, new RegExp(`^Who decided Approval succeeded ${approval.id} Needed 2 approval\\(s\\) from anyone allowed to review; 2 given Asked [\\d-]+ [\\d:.]+ UTC · deadline [\\d-]+ [\\d:.]+ UTC Decided`));
+    assert.match(people, /Decided by bob \(reviewer\) reviewer:bob [\d-]+ [\d:.]+ UTC 2 approvals Votes/);
+    assert.match(people, /approve alice \(reviewer\) reviewer:alice [\d-]+ [\d:.]+ UTC both mailboxes show auth errors via reviewer:alice, dashboard/);
+    assert.match(people, /approve bob \(reviewer\) reviewer:bob [\d-]+ [\d:.]+ UTC agreed, reconnect via reviewer:bob, api/);
     assert.match(readableText(sectionOf(page.text, "ran")), /Sent [\d-]+ [\d:.]+ UTC by gateway:[0-9a-f-]{36} Outcome succeeded in \d+ ms \(ended [\d-]+ [\d:.]+ UTC ?\) Upstream answered \(secrets redacted\) \{ "ok": true, "requested": 2,/);
     const stepsOf = (html: string) => [...sectionOf(html, "steps").matchAll(/<code>(approval\.[a-z_]+)<\/code>/g)].map((m) => m[1]);
     assert.deepEqual(stepsOf(page.text), ["approval.requested", "approval.vote", "approval.approved", "approval.executing", "approval.succeeded"]);

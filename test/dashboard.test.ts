@@ -132,7 +132,7 @@ describe(`dashboard pages (${storageLabel()})`, () => {
     assert.match(call, /<strong>growth-agent<\/strong>/);
     assert.match(call, /&lt;script&gt;alert/);
     assert.doesNotMatch(call, /<script>alert|sk_live_/);
-    assert.match(call, /<strong>rita \(reviewer\)<\/strong> <code class="person-id">reviewer:rita<\/code><div class="cell-note">via reviewer:rita, dashboard<\/div><\/td>\s*<td><span class="badge tone-ok">approve<\/span><\/td>\s*<td>outage over<\/td>/);
+    assert.match(call, /<span class="badge tone-ok">approve<\/span> <strong>rita \(reviewer\)<\/strong> <code class="person-id">reviewer:rita<\/code> .*<\/div>\s*<div class="vote-reason"><q>outage over<\/q><\/div>\s*<div class="cell-note">via reviewer:rita, dashboard<\/div>/);
     assert.match(call, /<dt>Outcome<\/dt><dd><span class="badge tone-ok">succeeded<\/span> in \d/);
     assert.match(call, /<h3>Upstream answered <span class="muted">\(secrets redacted\)<\/span><\/h3>/);
     for (const type of ["approval.requested", "approval.approved", "approval.executing", "approval.succeeded"]) assert.match(call, new RegExp(`<code>${type}</code>`));

@@ -6,10 +6,10 @@ import { html, type Markup } from "./html.ts";
 
 type ChainState = "verified" | "tampered" | "broken";
 
-const CHAIN_NOTES: Record<ChainState, string> = {
-  verified: "Each event's hash covers its contents and the hash of the event before it; `gatehouse audit verify` walks the whole chain and checks the signed checkpoints.",
-  tampered: "The stored rows were changed after the gateway wrote them. This page shows what the audit chain says; here is what differs:",
-  broken: "Audit events of this call fail their hash checks: they were edited or deleted after they were written. What differs:",
+const CHAIN_NOTES: Record<ChainState, Markup> = {
+  verified: html`Each event's hash covers its contents and the hash of the event before it; <code>gatehouse audit verify</code> walks the whole chain and checks the signed checkpoints.`,
+  tampered: html`The stored rows were changed after the gateway wrote them. This page shows what the audit chain says; here is what differs:`,
+  broken: html`Audit events of this call fail their hash checks: they were edited or deleted after they were written. What differs:`,
 };
 
 export function chainPanel(story: CallStory): Markup {
@@ -17,8 +17,7 @@ export function chainPanel(story: CallStory): Markup {
   const state: ChainState = !chain.ok ? "broken" : integrity.ok ? "verified" : "tampered";
   const verdict = state === "verified" ? badge("verified", "ok") : html`<span class="badge tone-bad">${state.toUpperCase()}</span>`;
   return html`<section class="panel chain-panel is-${state}" aria-labelledby="chain"${state === "verified" ? null : html` role="alert"`}>
-  <h2 id="chain">Chain check ${verdict}</h2>
-  <p class="chain-summary">${chainSummary(story)}</p>
+  <div class="chain-head"><h2 id="chain">Chain check ${verdict}</h2><p class="chain-summary">${chainSummary(story)}</p></div>
   <p class="hint">${CHAIN_NOTES[state]}</p>
   ${integrity.problems.length > 0 ? html`<ul class="problems">${integrity.problems.map((problem) => html`<li>${problem}</li>`)}</ul>` : null}
   ${integrity.unverified.length > 0 ? html`<p class="hint">Not covered by the chain (recorded before events carried them): ${integrity.unverified.join(", ")}</p>` : null}
@@ -68,8 +67,7 @@ export function peoplePanel(approval: StoryApproval): Markup {
   <dl class="facts">
     <dt>Approval</dt><dd>${badge(approval.status ?? "unknown")} <a href="/approvals/${approval.id}"><code>${approval.id}</code></a></dd>
     <dt>Needed</dt><dd>${approvalsNeeded(approval.spec)}; ${given} given</dd>
-    <dt>Asked</dt><dd>${timeTag(approval.createdAt, "precise")}</dd>
-    <dt>Deadline</dt><dd>${timeTag(approval.expiresAt, "precise")}</dd>
+    <dt>Asked</dt><dd>${timeTag(approval.createdAt, "precise")} <span class="muted">· deadline ${timeTag(approval.expiresAt, "precise")}</span></dd>
     <dt>Decided</dt><dd>${
       approval.decidedBy
         ? html`by ${person(approval.decidedBy)} ${timeTag(approval.decidedAt, "precise")}${approval.decisionReason ? html`<div class="fact-note"><q>${approval.decisionReason}</q></div>` : null}`
@@ -78,14 +76,13 @@ export function peoplePanel(approval: StoryApproval): Markup {
   </dl>
   ${
     approval.votes.length > 0
-      ? html`<table class="data compact votes-table"><thead><tr><th scope="col">Person</th><th scope="col">Vote</th><th scope="col">Reason</th><th scope="col">When</th></tr></thead><tbody>${approval.votes.map(
-          (v) => html`<tr>
-      <td>${person(v.voter)}${voteMeans(v) ? html`<div class="cell-note">via ${voteMeans(v)}</div>` : null}</td>
-      <td>${badge(v.vote, v.vote === "approve" ? "ok" : "bad")}</td>
-      <td>${v.reason ?? html`<span class="muted">—</span>`}</td>
-      <td class="nowrap">${timeTag(v.at, "precise")}</td>
-    </tr>`,
-        )}</tbody></table>`
+      ? html`<h3>Votes</h3><ol class="vote-list">${approval.votes.map(
+          (v) => html`<li>
+      <div class="vote-head">${badge(v.vote, v.vote === "approve" ? "ok" : "bad")} ${person(v.voter)} <span class="vote-time">${timeTag(v.at, "precise")}</span></div>
+      ${v.reason ? html`<div class="vote-reason"><q>${v.reason}</q></div>` : null}
+      ${voteMeans(v) ? html`<div class="cell-note">via ${voteMeans(v)}</div>` : null}
+    </li>`,
+        )}</ol>`
       : html`<p class="muted">No votes.</p>`
   }
 </section>`;
