@@ -55,7 +55,11 @@ describe(`policy pages in a browser (${storageLabel()})`, () => {
     const problem = page.locator("ul.problems.issues li", { hasText: "/default" });
     await problem.waitFor();
     await problem.getByRole("link", { name: /^line 3, column \d+$/ }).click();
-    const selected = await editor.evaluate((area: HTMLTextAreaElement) => ({ isFocused: document.activeElement === area, text: area.value.slice(area.selectionStart, area.selectionEnd) }));
+    const selected = await editor.evaluate((element) => {
+      const area = element as unknown as { value: string; selectionStart: number; selectionEnd: number };
+      const { document } = globalThis as unknown as { document: { activeElement: unknown } };
+      return { isFocused: document.activeElement === element, text: area.value.slice(area.selectionStart, area.selectionEnd) };
+    });
     assert.equal(selected.isFocused, true, "the link puts the cursor in the editor");
     assert.match(selected.text, /"sometimes",$/, "and selects the problem's place on line 3");
 
@@ -70,7 +74,8 @@ describe(`policy pages in a browser (${storageLabel()})`, () => {
     await page.getByText("The policy is valid.").waitFor();
 
     await page.getByRole("button", { name: "Save" }).click();
-    await page.waitForURL(`${gw.url}/policies/smartlead`);
+    await page.waitForURL(`${gw.url}/policies/smartlead?grant=growth-agent`);
+    await page.getByText("For grant growth-agent.").waitFor();
     await page.getByRole("status").filter({ hasText: "Saved version 2 of smartlead's policy. It is in force now." }).waitFor();
     assert.equal(await decisionOf(GET_CAMPAIGN).textContent(), "deny");
     const denied = await callGetCampaign();
@@ -85,6 +90,7 @@ describe(`policy pages in a browser (${storageLabel()})`, () => {
     assert.match((await changed.first().innerText()).replace(/\s+/g, " "), /deny → allow/);
     await page.getByRole("button", { name: "Roll back to version 1" }).click();
     await page.getByRole("status").filter({ hasText: "Rolled back smartlead to the text of version 1, saved as version 3. It is in force now." }).waitFor();
+    await page.getByText("For grant growth-agent.").waitFor();
     assert.equal(await decisionOf(GET_CAMPAIGN).textContent(), "allow");
     assert.match(await page.locator('tr[data-version="3"]').innerText(), /in force[\s\S]*rollback to version 1/);
     assert.notEqual((await callGetCampaign()).isError, true, "allowed again");

@@ -230,7 +230,7 @@ describe(`dashboard policy pages (${storageLabel()})`, () => {
 
   it("rolls back to an earlier version after showing what changes; the next MCP call is decided by it again", async () => {
     const newest = (await version())!;
-    const confirm = await admin.get("/policies/smartlead/versions/1");
+    const confirm = await admin.get("/policies/smartlead/versions/1?grant=growth-agent");
     assert.equal(confirm.status, 200);
     assert.match(confirm.text, /<h2 id="rollback-title">Roll back to version 1\?<\/h2>/);
     assert.match(confirm.text, new RegExp(`What rolling back to version 1 changes <span class="muted">against version ${newest}</span>`));
@@ -238,6 +238,7 @@ describe(`dashboard policy pages (${storageLabel()})`, () => {
     assert.ok(changed.some((row) => row.includes(`<code>${GET_CAMPAIGN}</code>`) && /tone-bad">deny<\/span> <span aria-label="becomes">→<\/span> <span class="badge tone-ok">allow/.test(row)));
     const expected = /<input type="hidden" name="expectedVersion" value="(\d+)">/.exec(confirm.text)?.[1];
     assert.equal(expected, String(newest));
+    assert.match(confirm.text, /<input type="hidden" name="grant" value="growth-agent">/);
     // Rita's page shows the versions but no rollback form.
     const asReviewer = await rita.get("/policies/smartlead/versions/1");
     assert.doesNotMatch(asReviewer.text, /rollback-title/);
@@ -248,7 +249,8 @@ describe(`dashboard policy pages (${storageLabel()})`, () => {
     assert.equal(flashOf(stale.next!.text), `Someone saved version ${newest} meanwhile, so nothing was rolled back. Check what rolling back changes now, then confirm again.`);
     assert.equal(await version(), newest);
 
-    const rolledBack = await admin.post("/policies/smartlead/versions/1/rollback", { expectedVersion: expected!, comment: "reads are fine" });
+    const rolledBack = await admin.post("/policies/smartlead/versions/1/rollback", { expectedVersion: expected!, comment: "reads are fine", grant: "growth-agent" });
+    assert.equal(rolledBack.posted.location, "/policies/smartlead?grant=growth-agent", "back to the decisions for the grant the page showed");
     assert.equal(flashOf(rolledBack.next!.text), `Rolled back smartlead to the text of version 1, saved as version ${newest + 1}. It is in force now.`);
     assert.equal(toolRow(rolledBack.next!.text, GET_CAMPAIGN).decision, "allow");
     assert.match(rolledBack.next!.text, new RegExp(`<tr data-version="${newest + 1}">[\\s\\S]*?<span class="badge tone-ok">in force</span>[\\s\\S]*?<td>rollback to version 1</td>\\s*<td>reads are fine</td>`));

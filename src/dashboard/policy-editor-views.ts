@@ -14,6 +14,8 @@ export interface EditForm {
   comment: string;
   /** How many recent audited calls the dry run replays. */
   limit: number;
+  /** The grant the policy page showed, to return to after saving. */
+  grant: string | null;
 }
 
 export function editorForm(options: { caller: Caller; action: string; form: EditForm; hasProblems: boolean }): Markup {
@@ -24,6 +26,7 @@ export function editorForm(options: { caller: Caller; action: string; form: Edit
   ${csrfField(caller)}
   <input type="hidden" name="expectedVersion" value="${form.expectedVersion ?? ""}">
   <input type="hidden" name="previewed" value="${form.previewed ?? ""}">
+  <input type="hidden" name="grant" value="${form.grant ?? ""}">
   <label for="${EDITOR_ID}" class="editor-label">Policy (JSON)</label>
   <textarea id="${EDITOR_ID}" name="content" class="code-editor" rows="18" spellcheck="false" autocomplete="off" autocapitalize="off"${options.hasProblems ? html` aria-invalid="true" aria-describedby="policy-problems"` : null}>
 ${form.content}</textarea>

@@ -13,7 +13,7 @@ import { pageHeader, sendPage } from "./layout.ts";
 import { adminsOnly, notFound } from "./not-found.ts";
 import { diffView, dryRunView, validationView } from "./policy-check-views.ts";
 import { editorForm, editorHelp, type EditForm } from "./policy-editor-views.ts";
-import { policyPath } from "./policy-versions.ts";
+import { policyPath, withGrant } from "./policy-versions.ts";
 import { policyStateNotice } from "./policy-views.ts";
 
 export interface PolicyEditorDeps {
@@ -43,7 +43,7 @@ export function createPolicyEditor(deps: PolicyEditorDeps): Router {
       title: `Edit ${upstream} policy`,
       section: "policies",
       status: page.code,
-      body: html`<p class="breadcrumb"><a href="/policies">Policies</a> › <a href="${policyPath(upstream)}">${upstream}</a> ›</p>
+      body: html`<p class="breadcrumb"><a href="/policies">Policies</a> › <a href="${withGrant(policyPath(upstream), form.grant)}">${upstream}</a> ›</p>
 ${pageHeader(`Edit ${upstream}'s policy`, form.expectedVersion === null ? "No version is recorded yet." : `Your edit starts from version ${form.expectedVersion}.`)}
 ${page.notice ?? null}
 ${policyStateNotice(status)}
@@ -73,7 +73,8 @@ ${policyStateNotice(status)}
     if (!status) return;
     const isRejectedEdit = status.content !== null && status.contentVersion === null && status.errors !== null;
     const notice = isRejectedEdit ? html`<p class="notice info" role="status">The editor starts from the file as it is on disk, including the edit that was rejected, so you can fix it.</p>` : null;
-    const form: EditForm = { content: status.content ?? "", expectedVersion: status.version, previewed: null, comment: "", limit: DRY_RUN_DEFAULT_LIMIT };
+    const grant = typeof req.query.grant === "string" && req.query.grant !== "" ? req.query.grant : null;
+    const form: EditForm = { content: status.content ?? "", expectedVersion: status.version, previewed: null, comment: "", limit: DRY_RUN_DEFAULT_LIMIT, grant };
     render(req, res, { upstream: status.upstream, status, form, notice });
   });
 
@@ -100,7 +101,7 @@ ${policyStateNotice(status)}
       const text = saved.isUnchanged
         ? `Nothing to save: the text is already version ${saved.version.version}.`
         : `Saved version ${saved.version.version} of ${upstream}'s policy.${saved.isLoaded ? " It is in force now." : " This gateway loads it within seconds."}`;
-      return redirectWithFlash(res, policyPath(upstream), { kind: "success", text });
+      return redirectWithFlash(res, withGrant(policyPath(upstream), form.grant), { kind: "success", text });
     }
     if (saved.code === "not_found") return notFound(req, res, saved.detail);
     if (saved.code === "invalid_policy") {
@@ -135,5 +136,6 @@ function readForm(body: unknown): EditForm {
     previewed: formText(body, "previewed") ?? null,
     comment: formText(body, "comment") ?? "",
     limit: Number.isInteger(limit) && limit >= 1 ? Math.min(limit, DRY_RUN_MAX_LIMIT) : DRY_RUN_DEFAULT_LIMIT,
+    grant: formText(body, "grant") ?? null,
   };
 }

@@ -10,7 +10,7 @@ import type { UpstreamConnection } from "../proxy/index.ts";
 import { html, type Markup } from "./html.ts";
 import { emptyState, pageHeader, sendPage } from "./layout.ts";
 import { notFound } from "./not-found.ts";
-import { policyPath, versionsTable } from "./policy-versions.ts";
+import { policyPath, versionsTable, withGrant } from "./policy-versions.ts";
 import { connectionBadge, decisionCounts, effectiveTable, isEffectiveKind, policyStateNotice } from "./policy-views.ts";
 
 export interface PolicyPageDeps {
@@ -44,7 +44,7 @@ export function createPolicyPage(deps: PolicyPageDeps): Router {
     if (isPolicyRefusal(effective)) return notFound(req, res, effective.detail);
     const [history, grants] = await Promise.all([admin.history(upstream), deps.grants.list()]);
     const caller = res.locals.caller as Caller;
-    const edit = html`<a class="button" href="${policyPath(upstream, "/edit")}">${caller.role === "admin" ? "Edit policy" : "Try an edit"}</a>`;
+    const edit = html`<a class="button" href="${withGrant(policyPath(upstream, "/edit"), filter.grant)}">${caller.role === "admin" ? "Edit policy" : "Try an edit"}</a>`;
     sendPage(req, res, {
       title: `${upstream} policy`,
       section: "policies",
@@ -61,7 +61,7 @@ ${factStrip(content, deps.upstreams.get(upstream) ?? null)}
 </section>
 <section class="policy-section" aria-labelledby="versions-title">
   <h2 id="versions-title" class="section-title">Versions</h2>
-  ${isPolicyRefusal(history) ? null : versionsTable({ upstream, versions: history.versions, inForceSha: content.sha256, caller })}
+  ${isPolicyRefusal(history) ? null : versionsTable({ upstream, versions: history.versions, inForceSha: content.sha256, caller, grant: filter.grant })}
 </section>`,
     });
   });

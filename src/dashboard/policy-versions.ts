@@ -21,6 +21,11 @@ export function policyPath(upstream: string, rest = ""): string {
   return `/policies/${encodeURIComponent(upstream)}${rest}`;
 }
 
+/** The address with the grant the policy page shows decisions for, so a save or rollback comes back to it. */
+export function withGrant(path: string, grant: string | null | undefined): string {
+  return grant ? `${path}?grant=${encodeURIComponent(grant)}` : path;
+}
+
 export function createPolicyVersionPages(deps: PolicyVersionPagesDeps): Router {
   const admin = deps.policyAdmin;
   const router = Router();
@@ -35,11 +40,12 @@ export function createPolicyVersionPages(deps: PolicyVersionPagesDeps): Router {
     const isNewest = newest?.version === found.version;
     const [diff, dryRun] = isNewest ? [null, null] : await Promise.all([admin.diff(upstream, found.content), admin.dryRun(upstream, found.content)]);
     const caller = res.locals.caller as Caller;
+    const grant = typeof req.query.grant === "string" ? req.query.grant : null;
     sendPage(req, res, {
       title: `${upstream} policy version ${found.version}`,
       section: "policies",
-      body: html`${pageHeader(`Version ${found.version} of ${upstream}'s policy`, versionLine(found), html`<a class="button secondary" href="${policyPath(upstream)}">Back to the policy</a>`)}
-${isNewest ? html`<p class="notice info" role="status">This is the newest version.</p>` : rollbackPanel(caller, upstream, found.version, newest)}
+      body: html`${pageHeader(`Version ${found.version} of ${upstream}'s policy`, versionLine(found), html`<a class="button secondary" href="${withGrant(policyPath(upstream), grant)}">Back to the policy</a>`)}
+${isNewest ? html`<p class="notice info" role="status">This is the newest version.</p>` : rollbackPanel({ caller, upstream, version: found.version, newest, grant })}
 <div class="check-grid">
   ${diff && !isPolicyRefusal(diff) ? diffView(diff, { title: `What rolling back to version ${found.version} changes` }) : null}
   ${dryRun && !isPolicyRefusal(dryRun) ? dryRunView(dryRun, `Decisions rolling back would change`) : null}
@@ -54,14 +60,15 @@ ${isNewest ? html`<p class="notice info" role="status">This is the newest versio
     const { upstream } = req.params;
     const number = Number(req.params.version);
     const expected = Number(formText(req.body, "expectedVersion"));
-    const back = policyPath(upstream, `/versions/${encodeURIComponent(req.params.version)}`);
+    const grant = formText(req.body, "grant");
+    const back = withGrant(policyPath(upstream, `/versions/${encodeURIComponent(req.params.version)}`), grant);
     if (!Number.isInteger(number) || number < 1) return notFound(req, res, `There is no policy version “${req.params.version}”.`);
     const result = await admin.rollback(upstream, number, { by: caller.person, comment: formText(req.body, "comment"), expectedVersion: Number.isInteger(expected) ? expected : undefined });
     if (!isPolicyRefusal(result)) {
       const text = result.isUnchanged
         ? `Version ${number}'s text is already the newest version (${result.version.version}); nothing changed.`
         : `Rolled back ${upstream} to the text of version ${number}, saved as version ${result.version.version}. It is in force now.`;
-      return redirectWithFlash(res, policyPath(upstream), { kind: "success", text });
+      return redirectWithFlash(res, withGrant(policyPath(upstream), grant), { kind: "success", text });
     }
     if (result.code === "not_found") return notFound(req, res, result.detail);
     const why = result.code === "version_conflict" ? `Someone saved version ${result.currentVersion} meanwhile, so nothing was rolled back. Check what rolling back changes now, then confirm again.` : result.detail;
@@ -75,7 +82,8 @@ function versionLine(version: PolicyVersion): Markup {
   return html`Saved ${timeTag(version.createdAt)} by ${personName(version.createdBy)} · ${sourceText(version)}${version.comment ? html` · “${version.comment}”` : null}`;
 }
 
-function rollbackPanel(caller: Caller, upstream: string, version: number, newest: PolicyVersion | null): Markup {
+function rollbackPanel(options: { caller: Caller; upstream: string; version: number; newest: PolicyVersion | null; grant: string | null }): Markup {
+  const { caller, upstream, version, newest } = options;
   if (caller.role !== "admin") return html`<p class="notice info" role="status">Only the admin can roll back a policy. The newest version is ${newest?.version ?? "—"}.</p>`;
   return html`<section class="panel confirm rollback" aria-labelledby="rollback-title">
   <h2 id="rollback-title">Roll back to version ${version}?</h2>
@@ -86,8 +94,9 @@ function rollbackPanel(caller: Caller, upstream: string, version: number, newest
   <form method="post" action="${policyPath(upstream, `/versions/${version}/rollback`)}" class="stacked">
     ${csrfField(caller)}
     <input type="hidden" name="expectedVersion" value="${newest?.version ?? ""}">
+    <input type="hidden" name="grant" value="${options.grant ?? ""}">
     ${field({ name: "comment", label: "Comment", placeholder: "why you roll back", hint: "Kept with the new version." })}
-    <div class="confirm-actions"><button type="submit" class="button deny">Roll back to version ${version}</button><a class="button secondary" href="${policyPath(upstream)}">Cancel</a></div>
+    <div class="confirm-actions"><button type="submit" class="button deny">Roll back to version ${version}</button><a class="button secondary" href="${withGrant(policyPath(upstream), options.grant)}">Cancel</a></div>
   </form>
 </section>`;
 }
@@ -99,8 +108,9 @@ function sourceText(version: PolicyVersion): string {
 }
 
 /** The versions on the policy page, newest first; the one in force is marked. */
-export function versionsTable(options: { upstream: string; versions: PolicyVersion[]; inForceSha: string | null; caller: Caller }): Markup {
+export function versionsTable(options: { upstream: string; versions: PolicyVersion[]; inForceSha: string | null; caller: Caller; grant: string | null }): Markup {
   const { upstream, versions } = options;
+  const pageOf = (version: number) => withGrant(policyPath(upstream, `/versions/${version}`), options.grant);
   if (versions.length === 0) return html`<p class="muted">No version recorded yet.</p>`;
   const newest = versions[0]!.version;
   // A rollback repeats an older text: the newest version with the loaded text is the one in force.
@@ -109,7 +119,7 @@ export function versionsTable(options: { upstream: string; versions: PolicyVersi
   <thead><tr><th scope="col" class="num">Version</th><th scope="col">Saved</th><th scope="col">By</th><th scope="col">How</th><th scope="col">Comment</th><th scope="col">SHA-256</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
   <tbody>${versions.map(
     (v) => html`<tr data-version="${v.version}">
-    <td class="num"><a href="${policyPath(upstream, `/versions/${v.version}`)}">${v.version}</a>${v.version === inForce ? html` ${badge("in force", "ok")}` : null}</td>
+    <td class="num"><a href="${pageOf(v.version)}">${v.version}</a>${v.version === inForce ? html` ${badge("in force", "ok")}` : null}</td>
     <td>${timeTag(v.createdAt, "relative")}</td>
     <td>${personName(v.createdBy)}</td>
     <td>${sourceText(v)}</td>
@@ -119,8 +129,8 @@ export function versionsTable(options: { upstream: string; versions: PolicyVersi
       v.version === newest
         ? null
         : options.caller.role === "admin"
-          ? html`<a class="button small danger-outline" href="${policyPath(upstream, `/versions/${v.version}`)}">Roll back…</a>`
-          : html`<a class="button small secondary" href="${policyPath(upstream, `/versions/${v.version}`)}">View</a>`
+          ? html`<a class="button small danger-outline" href="${pageOf(v.version)}">Roll back…</a>`
+          : html`<a class="button small secondary" href="${pageOf(v.version)}">View</a>`
     }</td>
   </tr>`,
   )}</tbody>
