@@ -4,6 +4,7 @@
 // invalid policy or a save that lost a race changes nothing and keeps the edited text; a save decides the next
 // MCP call at once, and so does a rollback.
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -256,5 +257,43 @@ describe(`dashboard policy pages (${storageLabel()})`, () => {
     assert.match(rolledBack.next!.text, new RegExp(`<tr data-version="${newest + 1}">[\\s\\S]*?<span class="badge tone-ok">in force</span>[\\s\\S]*?<td>rollback to version 1</td>\\s*<td>reads are fine</td>`));
     assert.equal(await readFile(policyFile, "utf8"), POLICY_TEXT);
     assert.notEqual((await callGetCampaign()).isError, true, "allowed again");
+  });
+
+  it("says when the last edit of the file was rejected, and the editor starts from that file to fix it", async () => {
+    const rejected = once(gw.instance.events, "policy.error");
+    await gw.writePolicy("smartlead", INVALID);
+    await rejected;
+    const page = await rita.get("/policies/smartlead");
+    assert.match(page.text, /<div class="notice error" role="alert" data-policy-state="rejected"><strong>The last edit of the file was rejected\.<\/strong> The previous version stays in force until a valid one is saved\.<ul class="issues"><li><code>[^<]*default/);
+    assert.equal(toolRow(page.text, GET_CAMPAIGN).decision, "allow", "the previous version still decides");
+    const editor = await admin.get("/policies/smartlead/edit");
+    assert.match(editor.text, /The editor starts from the file as it is on disk, including the edit that was rejected, so you can fix it\./);
+    assert.equal(editorState(editor.text).content, INVALID);
+  });
+});
+
+describe(`dashboard policy page of an upstream that is down (${storageLabel()})`, () => {
+  let gw: TestGateway;
+  let admin: Visitor;
+
+  before(async () => {
+    const broken = { command: process.execPath, args: ["-e", "process.exit(3)"] };
+    gw = await startTestGateway({ upstreams: { crm: broken }, policies: { crm: { version: "1", default: "deny", tools: { crm_read_contact: {} } } } });
+    admin = new Visitor(() => gw.url);
+    await admin.signIn(ADMIN_TOKEN);
+  });
+  after(() => gw.close());
+
+  it("shows the upstream down with its error, and the tools the policy names", async () => {
+    // Between two reconnect attempts the upstream is "down"; during one it is "connecting" for a moment.
+    const list = await admin.get("/policies");
+    assert.match(list.text, /<span class="badge tone-(?:bad|warn)">(?:down|connecting)<\/span><div class="cell-note error-text">[^<]+<\/div>/);
+    const page = await admin.get("/policies/crm");
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<dt>Upstream<\/dt><dd><span class="badge tone-(?:bad|warn)">(?:down|connecting)<\/span>/);
+    assert.match(page.text, /The upstream's tools could not be listed \(upstream (?:down|connecting)\): only the tools the policy names are shown\./);
+    const row = toolRow(page.text, "crm_read_contact");
+    assert.equal(row.decision, "allow");
+    assert.match(row.html, /the upstream does not offer this tool/);
   });
 });
