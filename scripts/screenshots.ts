@@ -72,7 +72,10 @@ async function shootPolicyPages(page: Page, baseUrl: string): Promise<void> {
   await page.getByLabel("Comment (optional)").fill("read campaigns only with a person's OK");
   await page.getByRole("button", { name: "Preview diff and dry run" }).click();
   await page.locator("[data-dry-run]").waitFor();
+  // Selects the added line in the editor; clicking it scrolled the page, so back to the top.
   await page.locator("pre.diff a.diff-add").first().click();
+  await page.mouse.wheel(0, -5000);
+  await page.waitForFunction(() => (globalThis as unknown as { scrollY: number }).scrollY === 0);
   await page.screenshot({ path: join(OUT, "policy-edit.png") });
   process.stdout.write("  docs/screenshots/policy-edit.png\n");
 }

@@ -5,13 +5,22 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { ADMIN_TOKEN } from "./helpers/approvals.ts";
 import { launchBrowser, signInWithToken, type TestBrowser } from "./helpers/browser.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 
 const GET_CAMPAIGN = "smartlead_get_campaign";
 const POLICY_TEXT = JSON.stringify({ version: "1", default: "deny", tools: { "smartlead_get_*": {} } }, null, 2);
+
+/** The editor's selected text, and whether it has the focus. */
+function selectionOf(editor: Locator): Promise<{ isFocused: boolean; text: string }> {
+  return editor.evaluate((element) => {
+    const area = element as unknown as { value: string; selectionStart: number; selectionEnd: number };
+    const { document } = globalThis as unknown as { document: { activeElement: unknown } };
+    return { isFocused: document.activeElement === element, text: area.value.slice(area.selectionStart, area.selectionEnd) };
+  });
+}
 
 describe(`policy pages in a browser (${storageLabel()})`, () => {
   let gw: TestGateway;
@@ -55,11 +64,7 @@ describe(`policy pages in a browser (${storageLabel()})`, () => {
     const problem = page.locator("ul.problems.issues li", { hasText: "/default" });
     await problem.waitFor();
     await problem.getByRole("link", { name: /^line 3, column \d+$/ }).click();
-    const selected = await editor.evaluate((element) => {
-      const area = element as unknown as { value: string; selectionStart: number; selectionEnd: number };
-      const { document } = globalThis as unknown as { document: { activeElement: unknown } };
-      return { isFocused: document.activeElement === element, text: area.value.slice(area.selectionStart, area.selectionEnd) };
-    });
+    const selected = await selectionOf(editor);
     assert.equal(selected.isFocused, true, "the link puts the cursor in the editor");
     assert.match(selected.text, /"sometimes",$/, "and selects the problem's place on line 3");
 
@@ -67,6 +72,8 @@ describe(`policy pages in a browser (${storageLabel()})`, () => {
     await editor.fill(denying);
     await page.getByLabel("Comment (optional)").fill("pause reads");
     await page.getByRole("button", { name: "Preview diff and dry run" }).click();
+    await page.locator("pre.diff a.diff-add", { hasText: GET_CAMPAIGN }).click();
+    assert.equal((await selectionOf(editor)).text, `    "${GET_CAMPAIGN}": { "action": "deny", "reason": "not today" }`, "an added line in the diff selects that line in the editor");
     const changed = page.locator("[data-dry-run] tbody tr");
     await changed.first().waitFor();
     assert.equal(await changed.count(), 1);

@@ -126,6 +126,7 @@ describe(`dashboard policy pages (${storageLabel()})`, () => {
     assert.equal(editorState(editor.text).content, POLICY_TEXT, "the editor holds the file's exact text");
     assert.doesNotMatch(editor.text, /value="save"/);
     assert.match(editor.text, /Only the admin can save; you can validate and preview\./);
+    assert.match(editor.text, /<input id="field-limit" name="limit" type="number" min="1" max="1000" value="200">/, "the dry run replays the last 200 calls unless told otherwise");
     const preview = await rita.post("/policies/smartlead/edit", { content: DENY_GET, expectedVersion: "1", action: "preview" });
     assert.equal(preview.posted.status, 200);
     assert.match(preview.posted.text, /data-dry-run/);
@@ -240,7 +241,8 @@ describe(`dashboard policy pages (${storageLabel()})`, () => {
     const expected = /<input type="hidden" name="expectedVersion" value="(\d+)">/.exec(confirm.text)?.[1];
     assert.equal(expected, String(newest));
     assert.match(confirm.text, /<input type="hidden" name="grant" value="growth-agent">/);
-    // Rita's page shows the versions but no rollback form.
+    // Rita's pages show the versions but no rollback form.
+    assert.match((await rita.get("/policies/smartlead")).text, /<a class="button small secondary" href="\/policies\/smartlead\/versions\/1">View<\/a>/);
     const asReviewer = await rita.get("/policies/smartlead/versions/1");
     assert.doesNotMatch(asReviewer.text, /rollback-title/);
     assert.match(asReviewer.text, /Only the admin can roll back a policy\./);

@@ -194,7 +194,9 @@
         if (!editor) return;
         event.preventDefault();
         var offset = offsetOf(editor.value, Number(link.getAttribute("data-goto-line")), Number(link.getAttribute("data-goto-column")));
-        editor.focus();
+        // Scroll the page only when the editor is out of sight; the selection is what should move.
+        editor.focus({ preventScroll: true });
+        editor.scrollIntoView({ block: "nearest" });
         editor.setSelectionRange(offset, lineEnd(editor.value, offset));
         var lineHeight = parseFloat(window.getComputedStyle(editor).lineHeight) || 18;
         editor.scrollTop = Math.max(0, (Number(link.getAttribute("data-goto-line")) - 4) * lineHeight);

@@ -10,8 +10,8 @@ import { html, type Markup } from "./html.ts";
 import { emptyState, pageHeader, sendPage } from "./layout.ts";
 import { createPolicyEditor } from "./policy-editor.ts";
 import { createPolicyPage } from "./policy-page.ts";
-import { createPolicyVersionPages, policyPath } from "./policy-versions.ts";
-import { connectionBadge, policyBadge } from "./policy-views.ts";
+import { createPolicyVersionPages } from "./policy-versions.ts";
+import { connectionBadge, policyBadge, policyPath } from "./policy-views.ts";
 
 export interface PolicyPagesDeps {
   policyAdmin: PolicyAdmin;

@@ -13,8 +13,7 @@ import { pageHeader, sendPage } from "./layout.ts";
 import { adminsOnly, notFound } from "./not-found.ts";
 import { diffView, dryRunView, validationView } from "./policy-check-views.ts";
 import { editorForm, editorHelp, type EditForm } from "./policy-editor-views.ts";
-import { policyPath, withGrant } from "./policy-versions.ts";
-import { policyStateNotice } from "./policy-views.ts";
+import { breadcrumb, policyPath, policyStateNotice, withGrant } from "./policy-views.ts";
 
 export interface PolicyEditorDeps {
   policyAdmin: PolicyAdmin;
@@ -43,7 +42,7 @@ export function createPolicyEditor(deps: PolicyEditorDeps): Router {
       title: `Edit ${upstream} policy`,
       section: "policies",
       status: page.code,
-      body: html`<p class="breadcrumb"><a href="/policies">Policies</a> › <a href="${withGrant(policyPath(upstream), form.grant)}">${upstream}</a> ›</p>
+      body: html`${breadcrumb(upstream, form.grant)}
 ${pageHeader(`Edit ${upstream}'s policy`, form.expectedVersion === null ? "No version is recorded yet." : `Your edit starts from version ${form.expectedVersion}.`)}
 ${page.notice ?? null}
 ${policyStateNotice(status)}

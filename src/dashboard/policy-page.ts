@@ -10,8 +10,8 @@ import type { UpstreamConnection } from "../proxy/index.ts";
 import { html, type Markup } from "./html.ts";
 import { emptyState, pageHeader, sendPage } from "./layout.ts";
 import { notFound } from "./not-found.ts";
-import { policyPath, versionsTable, withGrant } from "./policy-versions.ts";
-import { connectionBadge, decisionCounts, effectiveTable, isEffectiveKind, policyStateNotice } from "./policy-views.ts";
+import { versionsTable } from "./policy-versions.ts";
+import { breadcrumb, connectionBadge, decisionCounts, effectiveTable, isEffectiveKind, policyPath, policyStateNotice, withGrant } from "./policy-views.ts";
 
 export interface PolicyPageDeps {
   policyAdmin: PolicyAdmin;
@@ -48,7 +48,7 @@ export function createPolicyPage(deps: PolicyPageDeps): Router {
     sendPage(req, res, {
       title: `${upstream} policy`,
       section: "policies",
-      body: html`<p class="breadcrumb"><a href="/policies">Policies</a> ›</p>
+      body: html`${breadcrumb(null)}
 ${pageHeader(`${upstream}`, html`Policy file <code class="path">${content.file}</code>`, edit)}
 ${policyStateNotice(content)}
 ${factStrip(content, deps.upstreams.get(upstream) ?? null)}

@@ -12,18 +12,10 @@ import { html, type Markup } from "./html.ts";
 import { csrfField, pageHeader, sendPage } from "./layout.ts";
 import { adminsOnly, notFound } from "./not-found.ts";
 import { diffView, dryRunView } from "./policy-check-views.ts";
+import { breadcrumb, policyPath, withGrant } from "./policy-views.ts";
 
 export interface PolicyVersionPagesDeps {
   policyAdmin: PolicyAdmin;
-}
-
-export function policyPath(upstream: string, rest = ""): string {
-  return `/policies/${encodeURIComponent(upstream)}${rest}`;
-}
-
-/** The address with the grant the policy page shows decisions for, so a save or rollback comes back to it. */
-export function withGrant(path: string, grant: string | null | undefined): string {
-  return grant ? `${path}?grant=${encodeURIComponent(grant)}` : path;
 }
 
 export function createPolicyVersionPages(deps: PolicyVersionPagesDeps): Router {
@@ -44,7 +36,8 @@ export function createPolicyVersionPages(deps: PolicyVersionPagesDeps): Router {
     sendPage(req, res, {
       title: `${upstream} policy version ${found.version}`,
       section: "policies",
-      body: html`${pageHeader(`Version ${found.version} of ${upstream}'s policy`, versionLine(found), html`<a class="button secondary" href="${withGrant(policyPath(upstream), grant)}">Back to the policy</a>`)}
+      body: html`${breadcrumb(upstream, grant)}
+${pageHeader(`Version ${found.version} of ${upstream}'s policy`, versionLine(found), html`<a class="button secondary" href="${withGrant(policyPath(upstream), grant)}">Back to the policy</a>`)}
 ${isNewest ? html`<p class="notice info" role="status">This is the newest version.</p>` : rollbackPanel({ caller, upstream, version: found.version, newest, grant })}
 <div class="check-grid">
   ${diff && !isPolicyRefusal(diff) ? diffView(diff, { title: `What rolling back to version ${found.version} changes` }) : null}

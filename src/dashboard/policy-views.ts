@@ -7,6 +7,20 @@ import type { UpstreamStatus } from "../proxy/index.ts";
 import { badge, plural, pointer } from "./format.ts";
 import { html, type Markup } from "./html.ts";
 
+export function policyPath(upstream: string, rest = ""): string {
+  return `/policies/${encodeURIComponent(upstream)}${rest}`;
+}
+
+/** The address with the grant the policy page shows decisions for, so a save or rollback comes back to it. */
+export function withGrant(path: string, grant: string | null | undefined): string {
+  return grant ? `${path}?grant=${encodeURIComponent(grant)}` : path;
+}
+
+/** "Policies ›" or "Policies › smartlead ›" above a policy page's title. */
+export function breadcrumb(upstream: string | null, grant: string | null = null): Markup {
+  return html`<p class="breadcrumb"><a href="/policies">Policies</a> ›${upstream ? html` <a href="${withGrant(policyPath(upstream), grant)}">${upstream}</a> ›` : null}</p>`;
+}
+
 const KIND_ORDER: EffectiveKind[] = ["allow", "require_approval", "conditional", "deny", "hide"];
 const KIND_LABELS: Record<EffectiveKind, string> = {
   allow: "allow",
