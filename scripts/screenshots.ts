@@ -65,6 +65,25 @@ async function shoot(page: Page, url: string, file: string, options: { fullPage?
   process.stdout.write(`  docs/screenshots/${file}\n`);
 }
 
+/** The policy page for one agent, then the editor after a preview: the diff and the decisions the edit changes. */
+async function shootPolicyPages(page: Page, baseUrl: string): Promise<void> {
+  await shoot(page, `${baseUrl}/policies/smartlead?grant=growth-agent&tool=campaign`, "policies.png");
+  await page.goto(`${baseUrl}/policies/smartlead/edit`);
+  const editor = page.getByLabel("Policy (JSON)");
+  const text = await editor.inputValue();
+  const held = `"smartlead_get_*": {},\n    "smartlead_get_campaign": { "action": "require_approval", "approval": { "timeout": "15m" } },`;
+  await editor.fill(text.replace(`"smartlead_get_*": {},`, held));
+  await page.getByLabel("Comment (optional)").fill("read campaigns only with a person's OK");
+  await page.getByRole("button", { name: "Preview diff and dry run" }).click();
+  await page.locator("[data-dry-run]").waitFor();
+  // Selects the added line in the editor; clicking it scrolled the page, so back to the top.
+  await page.locator("pre.diff a.diff-add").first().click();
+  await page.mouse.wheel(0, -5000);
+  await page.waitForFunction(() => (globalThis as unknown as { scrollY: number }).scrollY === 0);
+  await page.screenshot({ path: join(OUT, "policy-edit.png") });
+  process.stdout.write("  docs/screenshots/policy-edit.png\n");
+}
+
 async function main(): Promise<void> {
   const gw = await startTestGateway({ upstreams: { smartlead: DEMO_UPSTREAM }, policies: { smartlead: await demoPolicy() }, extraConfig: { approvals: FAST_APPROVALS } });
   const browser = await launchBrowser();
@@ -101,7 +120,7 @@ async function main(): Promise<void> {
     await admin.screenshot({ path: join(OUT, "grants.png") });
     process.stdout.write("  docs/screenshots/grants.png\n");
     await shoot(admin, `${gw.url}/reviewers`, "reviewers.png");
-    await shoot(admin, `${gw.url}/policies`, "policies.png");
+    await shootPolicyPages(admin, gw.url);
   } finally {
     await browser.close();
     await gw.close();

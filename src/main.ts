@@ -309,6 +309,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         sessionLimits: { idleMs: config.limits.sessionIdleSeconds * 1000, maxPerGrant: config.limits.maxSessionsPerGrant },
         anonymousGrant,
         adminToken,
+        auditKey: { keyId: auditKey.keyId, publicKey: auditKey.publicKey, publicKeyPem: auditKey.publicKeyPem },
         sealer,
         tasksFor,
         slackRouter: slack?.mode === "http" ? slack.router : undefined,

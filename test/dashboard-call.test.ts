@@ -9,7 +9,8 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { approvalsNeeded, chainSummary, formatDuration, getCallStory, listToolCalls, renderCallStory, voteMeans, type CallStory } from "../src/audit/index.ts";
 import { ADMIN_TOKEN, decide, FAST_APPROVALS, nextApproval } from "./helpers/approvals.ts";
-import { flashOf, readableText, sectionOf, Visitor } from "./helpers/dashboard.ts";
+import { readableText, sectionOf } from "./helpers/page-text.ts";
+import { flashOf, Visitor } from "./helpers/visitor.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 import { waitUntil } from "./helpers/process.ts";
 

@@ -8,8 +8,8 @@ import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
 import { formatToolCalls, listAuditEvents } from "../src/audit/index.ts";
 import { ADMIN_TOKEN, FAST_APPROVALS, nextApproval } from "./helpers/approvals.ts";
-import { flashOf, Visitor } from "./helpers/dashboard.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, type TestGateway } from "./helpers/gateway.ts";
+import { flashOf, Visitor } from "./helpers/visitor.ts";
 
 const RECONNECT = "smartlead_reconnect_failed_email_accounts";
 const STATUS = "smartlead_update_campaign_status";
@@ -257,7 +257,7 @@ describe(`dashboard pages (${storageLabel()})`, () => {
 
   it("lists each upstream's policy and says when an edit was rejected", async () => {
     const page = await rita.get("/policies");
-    assert.match(page.text, /<td><strong>smartlead<\/strong><\/td>/);
+    assert.match(page.text, /<td><a href="\/policies\/smartlead"><strong>smartlead<\/strong><\/a><\/td>/);
     assert.match(page.text, /<span class="badge tone-ok">loaded<\/span>/);
     const rejected = once(gw.instance.events, "policy.error");
     await gw.writePolicy("smartlead", { version: "1", default: "sometimes" });

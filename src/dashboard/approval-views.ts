@@ -47,7 +47,7 @@ export function approvalCard(approval: ShownApproval, caller: Caller, now: Date,
 function tamperNotice(problems: readonly string[]): Markup {
   return html`<div class="tamper-notice" role="alert">
     <p><strong>This approval's stored record disagrees with the audit chain.</strong> It was changed outside the gateway; the card shows what the chain says. Check with <code>gatehouse audit verify</code> before deciding.</p>
-    <ul class="problems">${problems.map((problem) => html`<li>${problem}</li>`)}</ul>
+    <ul class="chain-problems">${problems.map((problem) => html`<li>${problem}</li>`)}</ul>
   </div>`;
 }
 

@@ -19,7 +19,7 @@ export function chainPanel(story: CallStory): Markup {
   return html`<section class="panel chain-panel is-${state}" aria-labelledby="chain"${state === "verified" ? null : html` role="alert"`}>
   <div class="chain-head"><h2 id="chain">Chain check ${verdict}</h2><p class="chain-summary">${chainSummary(story)}</p></div>
   <p class="hint">${CHAIN_NOTES[state]}</p>
-  ${integrity.problems.length > 0 ? html`<ul class="problems">${integrity.problems.map((problem) => html`<li>${problem}</li>`)}</ul>` : null}
+  ${integrity.problems.length > 0 ? html`<ul class="chain-problems">${integrity.problems.map((problem) => html`<li>${problem}</li>`)}</ul>` : null}
   ${integrity.unverified.length > 0 ? html`<p class="hint">Not covered by the chain (recorded before events carried them): ${integrity.unverified.join(", ")}</p>` : null}
 </section>`;
 }

@@ -1,7 +1,7 @@
 // The express app: /mcp, /api (admin), health and metrics, and the dashboard.
 import express, { type Express, type Request, type Router } from "express";
 import type { ApprovalBus, ApprovalCore } from "../approvals/index.ts";
-import type { AuditWriter } from "../audit/index.ts";
+import type { AuditWriter, PublicKeyInfo } from "../audit/index.ts";
 import type { Database } from "../db/index.ts";
 import type { Grant, GrantStore } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -42,6 +42,8 @@ export interface HttpAppDeps {
   /** Set when auth mode is "none": every request acts as this grant. */
   anonymousGrant: Grant | null;
   adminToken: string | undefined;
+  /** The public half of the audit checkpoint signing key. */
+  auditKey: PublicKeyInfo;
   /** The gateway's sealing key: seals the single sign-on flow cookie (replicas share it). */
   sealer: Sealer;
   tasksFor?: (grant: Grant) => TaskSupport;

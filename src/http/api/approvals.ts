@@ -3,6 +3,7 @@
 // choose it.
 import { z } from "zod";
 import type { ApprovalStatus } from "../../approvals/index.ts";
+import { checkApprovals } from "../../audit/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiProblem, commaList, defineRoute, type ApiRoute } from "./route.ts";
 import { APPROVAL_STATUSES, approvalView, ApprovalView } from "./views.ts";
@@ -26,7 +27,8 @@ export function approvalRoutes(deps: ApiDeps): ApiRoute[] {
       response: z.object({ approvals: z.array(ApprovalView) }),
       async handler({ query }) {
         const rows = await deps.approvals.list({ statuses: query.status as ApprovalStatus[] | undefined, limit: query.limit });
-        return { approvals: rows.map(approvalView) };
+        const checked = await checkApprovals(deps.database, rows.map((a) => a.id));
+        return { approvals: rows.map((a) => approvalView(a, checked.get(a.id)?.integrity)) };
       },
     }),
     defineRoute({
@@ -63,7 +65,8 @@ export function approvalRoutes(deps: ApiDeps): ApiRoute[] {
       async handler({ params }) {
         const approval = await deps.approvals.get(params.id);
         if (!approval) throw new ApiProblem(404, "not_found", `No approval ${params.id}`);
-        return approvalView(approval);
+        const checked = await checkApprovals(deps.database, [approval.id]);
+        return approvalView(approval, checked.get(approval.id)?.integrity);
       },
     }),
     defineRoute({

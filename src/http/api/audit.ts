@@ -1,6 +1,6 @@
 // /api/audit: the audit history, for reviewers and auditors.
 import { z } from "zod";
-import { formatToolCalls, InvalidAuditQueryError, listAuditEvents, listToolCalls, parseSince } from "../../audit/index.ts";
+import { formatToolCalls, getCallStory, InvalidAuditQueryError, listAuditEvents, listCheckpoints, listToolCalls, parseExpectedHead, parseSince, verifyAudit } from "../../audit/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiProblem, defineRoute, type ApiRoute } from "./route.ts";
 
@@ -73,6 +73,46 @@ export function auditRoutes(deps: ApiDeps): ApiRoute[] {
   return [
     listCalls("/audit/calls", "Tool calls, newest first, with filters and cursor pagination"),
     listCalls("/audit", "Same as /audit/calls (kept for existing clients)"),
+    defineRoute({
+      method: "get",
+      path: "/audit/calls/:id",
+      tag: "audit",
+      summary: "One call's whole story: who asked, arguments (redacted), rule, votes, what ran, the upstream's answer, timings, and whether the chain vouches for it",
+      description: "The same object `gatehouse audit show <call-id>` prints and the dashboard's call page shows. Every fact comes from the hash-chained events; `integrity` says whether the stored rows agree with them.",
+      access: "reviewer",
+      params: z.object({ id: z.string().min(1).max(200) }),
+      errors: [{ status: 404, code: "not_found", description: "No call with this id" }],
+      async handler({ params }) {
+        const story = await getCallStory(deps.database, params.id);
+        if (!story) throw new ApiProblem(404, "not_found", `No call ${params.id} in the audit history`);
+        return story;
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/audit/verify",
+      tag: "audit",
+      summary: "Walk the audit chain end to end: head, an expected head, signed checkpoints, and every tool_calls/approvals row against its events",
+      description: "`ok` is false when anything disagrees; `problems` lists each finding in one line. Checkpoints are checked against this gateway's signing key; to trust other keys or check a checkpoint file you kept, run `gatehouse audit verify` offline.",
+      access: "reviewer",
+      query: z.object({ expectHead: z.string().optional().describe("<seq>:<hash> as verify printed it earlier: truncation or rewriting since then is reported") }),
+      async handler({ query }) {
+        const expectHead = query.expectHead === undefined ? undefined : await asQuery(async () => parseExpectedHead(query.expectHead!));
+        return verifyAudit(deps.database, { expectHead, trustedKeys: [deps.auditKey] });
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/audit/checkpoints",
+      tag: "audit",
+      summary: "Signed checkpoints of the audit chain, newest first, and the public key that verifies them",
+      access: "reviewer",
+      query: z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(100) }),
+      async handler({ query }) {
+        const checkpoints = await listCheckpoints(deps.database, { limit: query.limit });
+        return { publicKey: { keyId: deps.auditKey.keyId, pem: deps.auditKey.publicKeyPem }, checkpoints };
+      },
+    }),
     defineRoute({
       method: "get",
       path: "/audit/events",

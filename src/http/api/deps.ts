@@ -1,6 +1,6 @@
 // What the admin API routes need from the running gateway.
 import type { ApprovalBus, ApprovalCore } from "../../approvals/index.ts";
-import type { AuditWriter } from "../../audit/index.ts";
+import type { AuditWriter, PublicKeyInfo } from "../../audit/index.ts";
 import type { Database } from "../../db/index.ts";
 import type { GrantStore } from "../../grants/index.ts";
 import type { PolicyAdmin } from "../../policies/index.ts";
@@ -20,5 +20,7 @@ export interface ApiDeps {
   policyAdmin: PolicyAdmin;
   upstreams: ReadonlyMap<string, UpstreamConnection>;
   adminToken: string | undefined;
+  /** The public half of the key that signs audit checkpoints: verify trusts it, /api/audit/checkpoints shows it. */
+  auditKey: PublicKeyInfo;
   version: string;
 }

@@ -2,6 +2,7 @@
 // domain objects to those shapes. Sealed arguments and token hashes never appear here.
 import { z } from "zod";
 import type { Approval } from "../../approvals/index.ts";
+import type { Integrity } from "../../audit/index.ts";
 import type { Grant } from "../../grants/index.ts";
 import type { Reviewer } from "../../reviewers/index.ts";
 import { IsoTime, NullableIsoTime } from "./route.ts";
@@ -14,6 +15,14 @@ export const APPROVAL_STATUSES = ["pending", "approved", "denied", "expired", "c
 export const VoteView = z
   .object({ voter: z.string().describe("The person: admin, reviewer:<name>, slack:<U…>, oidc:<identity>"), vote: z.enum(["approve", "deny"]), reason: z.string().nullable(), createdAt: IsoTime })
   .meta({ id: "Vote" });
+
+export const IntegrityView = z
+  .object({
+    ok: z.boolean().describe("False when the row disagrees with the events that wrote it (edited behind the gateway's back), or they are broken"),
+    problems: z.array(z.string()),
+    unverified: z.array(z.string()).describe("Fields the chain does not record (older events); shown as stored"),
+  })
+  .meta({ id: "Integrity" });
 
 export const ApprovalView = z
   .object({
@@ -55,13 +64,15 @@ export const ApprovalView = z
     finishedAt: NullableIsoTime,
     durationMs: z.number().int().nullable(),
     votes: z.array(VoteView),
+    integrity: IntegrityView.optional().describe("This row and its votes checked against the audit chain"),
   })
   .meta({ id: "Approval" });
 
-export function approvalView(approval: Approval): z.input<typeof ApprovalView> {
+export function approvalView(approval: Approval, integrity?: Integrity): z.input<typeof ApprovalView> {
   const { argsSealed: _sealed, ...rest } = approval;
   return {
     ...rest,
+    integrity,
     createdAt: iso(rest.createdAt),
     expiresAt: iso(rest.expiresAt),
     agent: { ...rest.agent, lastSeenAt: isoOrNull(rest.agent.lastSeenAt) },

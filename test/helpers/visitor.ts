@@ -1,5 +1,5 @@
-// A browser without JavaScript, for the dashboard's HTTP tests: one person's cookies (the session and the
-// one-time message after a post), forms posted with the session's CSRF token, and the page as text.
+// A browser without JavaScript, for the dashboard's HTTP tests: one person's cookies (the session, the one-time
+// message after a post), their CSRF token, and forms posted the way a browser posts them.
 import assert from "node:assert/strict";
 
 /** A browser's cookies for one person: the session, and the one-time message after a post. */
@@ -53,26 +53,4 @@ export class Visitor {
 export function flashOf(text: string): string | null {
   const match = /<div class="notice (?:success|info|error)" role="(?:status|alert)" data-flash>([^<]*)<\/div>/.exec(text);
   return match ? match[1]!.replaceAll("&#39;", "'").replaceAll("&quot;", '"') : null;
-}
-
-
-const ENTITIES: Record<string, string> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'" };
-
-/** What a person reads on a page (or part of one): the text without tags, entities decoded, spaces collapsed. */
-export function readableText(html: string): string {
-  return html
-    .replace(/<(script|style)[\s\S]*?<\/\1>/g, " ")
-    .replace(/<wbr>/g, "")
-    .replace(/<[^>]+>/g, " ")
-    .replace(/&(?:amp|lt|gt|quot|#39);/g, (entity) => ENTITIES[entity]!)
-    .replace(/\s+/g, " ")
-    .trim();
-}
-
-/** The markup of the page's `<section>` labelled by the heading with this id. */
-export function sectionOf(html: string, headingId: string): string {
-  const label = html.indexOf(`aria-labelledby="${headingId}"`);
-  assert.ok(label >= 0, `the page has a section "${headingId}"`);
-  const start = html.indexOf(">", label) + 1;
-  return html.slice(start, html.indexOf("</section>", start));
 }
