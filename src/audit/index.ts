@@ -41,7 +41,7 @@ export {
 } from "./query.ts";
 export { parseExpectedHead, verifyAudit, type CheckpointReport, type RowProblem, type VerifyOptions, type VerifyReport } from "./report.ts";
 export { RESULT_TEXT_LIMIT, summarizeResult, type ResultSummary } from "./result.ts";
-export { checkApprovals, checkCallRows, type ApprovalView, type CallRow, type ChainArguments, type CheckedApproval, type VoteView } from "./rows.ts";
+export { checkApprovals, checkApprovalsSettled, checkCallRows, type ApprovalView, type CallRow, type ChainArguments, type CheckedApproval, type VoteView } from "./rows.ts";
 export { getCallStory, type CallStory, type StoryApproval, type StoryExecution, type TimelineStep } from "./story.ts";
 export { approvalsNeeded, chainSummary, renderCallStory, voteMeans } from "./story-text.ts";
 export { EARLIEST_QUERY_TIME, LATEST_QUERY_TIME, parseSince } from "./since.ts";

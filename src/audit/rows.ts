@@ -7,6 +7,7 @@ import { loadCallEvents, type CheckedEvent } from "./events.ts";
 import { compareApproval, compareApprovalArguments, compareCall, foldApproval, foldCall, mergeIntegrity, type ChainApproval, type Integrity } from "./fold.ts";
 import type { CallSnapshot } from "./snapshot.ts";
 import { fromStorableText } from "./storable.ts";
+import type { AuditWriter } from "./writer.ts";
 
 export interface VoteView {
   /** The person: "reviewer:alice", "slack:U012AB3CD", "admin". */
@@ -166,6 +167,23 @@ export async function checkApprovals(database: Database, approvalIds: readonly s
       return [id, { approval: view, integrity, arguments: args }];
     }),
   );
+}
+
+/**
+ * checkApprovals for what people are shown live: a row changes a moment before the event that vouches for
+ * it commits, so a row that disagrees is checked once more after this process's pending audit entries have
+ * committed. A row that still disagrees was changed behind the chain's back (or by another gateway whose
+ * event is not committed yet, which the next refresh shows).
+ */
+export async function checkApprovalsSettled(database: Database, writer: Pick<AuditWriter, "settled">, approvalIds: readonly string[]): Promise<Map<string, CheckedApproval>> {
+  const checked = await checkApprovals(database, approvalIds);
+  const disagreeing = [...checked].filter(([, c]) => !c.integrity.ok).map(([id]) => id);
+  if (disagreeing.length === 0) return checked;
+  // One turn of the event loop lets a change whose UPDATE just returned queue its audit entry.
+  await new Promise((resolve) => setImmediate(resolve));
+  await writer.settled();
+  for (const [id, again] of await checkApprovals(database, disagreeing)) checked.set(id, again);
+  return checked;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -2,7 +2,7 @@
 // call (`checkApprovals`). A row edited behind the chain's back (its arguments, status, votes, who decided)
 // is shown with what the chain says and flagged, never presented as the truth.
 import type { Approval, ApprovalStatus } from "../approvals/index.ts";
-import { checkApprovals, type CheckedApproval, type Integrity } from "../audit/index.ts";
+import { checkApprovalsSettled, type AuditWriter, type CheckedApproval, type Integrity } from "../audit/index.ts";
 import type { Database } from "../db/index.ts";
 
 export interface ShownApproval extends Approval {
@@ -10,9 +10,10 @@ export interface ShownApproval extends Approval {
   integrity: Integrity | null;
 }
 
-export async function checkedApprovals(database: Database, approvals: readonly Approval[]): Promise<ShownApproval[]> {
-  const checks = await checkApprovals(
+export async function checkedApprovals(database: Database, audit: AuditWriter, approvals: readonly Approval[]): Promise<ShownApproval[]> {
+  const checks = await checkApprovalsSettled(
     database,
+    audit,
     approvals.map((a) => a.id),
   );
   return approvals.map((approval) => asTheChainTellsIt(approval, checks.get(approval.id)));
