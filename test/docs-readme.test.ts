@@ -119,11 +119,12 @@ describe(`README configuration: stdio upstreams and policy history (${storageLab
     assert.equal(env.GATEHOUSE_ENCRYPTION_KEY, undefined);
   });
 
-  it("keeps policy versions append-only: UPDATE, DELETE and TRUNCATE of policy_versions are refused", async () => {
+  it("keeps policy versions and audit checkpoints append-only: UPDATE, DELETE and TRUNCATE are refused", async () => {
     const { pool } = gw.instance.database;
     assert.ok((await pool.query("SELECT count(*)::int AS n FROM policy_versions")).rows[0].n >= 1, "the first load recorded version 1");
     await assert.rejects(pool.query("UPDATE policy_versions SET comment = 'edited'"), /policy_versions is append-only \(UPDATE refused\)/);
     await assert.rejects(pool.query("DELETE FROM policy_versions"), /policy_versions is append-only \(DELETE refused\)/);
     await assert.rejects(pool.query("TRUNCATE policy_versions"), /policy_versions is append-only \(TRUNCATE refused\)/);
+    await assert.rejects(pool.query("TRUNCATE audit_checkpoints"), /audit_checkpoints is append-only \(TRUNCATE refused\)/);
   });
 });
