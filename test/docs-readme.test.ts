@@ -2,7 +2,7 @@
 // which tokens it uses, the environment a stdio upstream gets, and the append-only policy history.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -73,6 +73,12 @@ describe(`README quick start: npm start runs the demo (${storageLabel()})`, () =
     const grants = await fetch(`${demo.url}/api/grants`, { headers: { authorization: `Bearer ${adminToken}` } });
     assert.equal(grants.status, 200, "the printed admin token opens /api");
     await demo.stop();
+    // GATEHOUSE_DATA_DIR holds what the first start generated: the sealing key, the audit signing key,
+    // and (embedded) the database files.
+    const dataDir = join(cwd, ".gatehouse");
+    assert.equal((await stat(join(dataDir, "encryption.key"))).mode & 0o777, 0o600);
+    assert.ok((await stat(join(dataDir, "audit-signing.key"))).isFile());
+    if (!process.env.DATABASE_URL) assert.ok((await stat(join(dataDir, "pgdata"))).isDirectory());
 
     // The next start: a new admin token; GATEHOUSE_DEMO_TOKEN fixes the demo token, and the old one stops working.
     const fixed = `ghk_${randomBytes(24).toString("hex")}`;
