@@ -38,6 +38,13 @@ describe(`docs/tasks.md: held calls as MCP tasks (${storageLabel()})`, () => {
   });
   after(() => gw.close());
 
+  it("declares the tasks capability at initialize, and every listed tool takes a task optionally", async () => {
+    assert.deepEqual(agent.getServerCapabilities()?.tasks, { list: {}, cancel: {}, requests: { tools: { call: {} } } });
+    const { tools } = await agent.listTools();
+    assert.ok(tools.length > 0);
+    for (const tool of tools) assert.equal(tool.execution?.taskSupport, "optional", tool.name);
+  });
+
   it("answers a held call at once with a working task naming the channel, a ttl that outlives the hold, and pollInterval 5 s", async () => {
     const created = await callAsTask(agent, RECONNECT, { email_account_ids: [7001] }, { ttl: 60_000 });
     const { task } = created;
