@@ -2,7 +2,7 @@
 // which tokens it uses, the environment a stdio upstream gets, and the append-only policy history.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { copyFile, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -10,7 +10,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { PROJECT_ROOT } from "../src/config/index.ts";
-import { dropSchema, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
+import { DEMO_UPSTREAM, dropSchema, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 import { spawnGateway, type GatewayProcess } from "./helpers/process.ts";
 
 const DEMO_DELETE_REASON = "Deleting a campaign erases its leads and history; people do that in the SmartLead app.";
@@ -91,6 +91,40 @@ describe(`README quick start: npm start runs the demo (${storageLabel()})`, () =
     const withFixed = await connect(again.url, fixed);
     assert.ok((await withFixed.listTools()).tools.length > 0);
     await withFixed.close();
+  });
+});
+
+describe(`README configuration: which config file \`gatehouse start\` reads (${storageLabel()})`, () => {
+  let dir: string;
+  const schema = `gh_t_${randomBytes(5).toString("hex")}`;
+
+  const writeConfig = async (file: string, upstream: string) => {
+    const config = {
+      upstreams: { [upstream]: { ...DEMO_UPSTREAM, policy: join(dir, "policy.json") } },
+      storage: { dataDir: join(dir, "data"), schema },
+    };
+    await writeFile(file, JSON.stringify(config));
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "gatehouse-config-"));
+    await copyFile(join(PROJECT_ROOT, "policies/smartlead.json"), join(dir, "policy.json"));
+    await writeConfig(join(dir, "gatehouse.json"), "local");
+    await writeConfig(join(dir, "elsewhere.json"), "fromenv");
+  });
+  after(async () => {
+    if (process.env.DATABASE_URL) await dropSchema(schema);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reads GATEHOUSE_CONFIG when set, else ./gatehouse.json", async () => {
+    const fromEnv = await spawnGateway(null, { GATEHOUSE_CONFIG: join(dir, "elsewhere.json") }, { cwd: dir });
+    await fromEnv.stop();
+    assert.match(fromEnv.stdout(), /upstreams: fromenv\)/);
+    assert.doesNotMatch(fromEnv.stdout(), /demo config/);
+    const fromCwd = await spawnGateway(null, {}, { cwd: dir });
+    await fromCwd.stop();
+    assert.match(fromCwd.stdout(), /upstreams: local\)/);
   });
 });
 
