@@ -53,6 +53,7 @@ describe(`README quick start: npm start runs the demo (${storageLabel()})`, () =
     assert.doesNotMatch(demo.url, /:8787$/);
     const banner = demo.stdout();
     assert.match(banner, /demo config/);
+    assert.match(banner, /Slack +off \(no SLACK_BOT_TOKEN\): decide held calls with `gatehouse approvals list\|approve\|deny` or \/api\/approvals/);
     assert.match(banner, /Cursor \/ any Streamable HTTP client \(mcp\.json\):/);
     assert.match(banner, /Claude Desktop \(claude_desktop_config\.json, over stdio\):/);
     assert.match(banner, /npx @modelcontextprotocol\/inspector --cli node \S+bin\/gatehouse\.js stdio --grant demo/);
