@@ -8,10 +8,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolResultSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { PROJECT_ROOT } from "../src/config/index.ts";
 import { DEMO_UPSTREAM, dropSchema, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 import { spawnGateway, type GatewayProcess } from "./helpers/process.ts";
+import { startCountingUpstream, type CountingUpstream } from "./helpers/upstream.ts";
 
 const DEMO_DELETE_REASON = "Deleting a campaign erases its leads and history; people do that in the SmartLead app.";
 
@@ -167,5 +168,33 @@ describe(`README configuration: stdio upstreams and policy history (${storageLab
     await assert.rejects(pool.query("DELETE FROM policy_versions"), /policy_versions is append-only \(DELETE refused\)/);
     await assert.rejects(pool.query("TRUNCATE policy_versions"), /policy_versions is append-only \(TRUNCATE refused\)/);
     await assert.rejects(pool.query("TRUNCATE audit_checkpoints"), /audit_checkpoints is append-only \(TRUNCATE refused\)/);
+  });
+});
+
+describe(`README configuration: upstreams.<name>.timeoutMs is reset by progress (${storageLabel()})`, () => {
+  let upstream: CountingUpstream;
+  let gw: TestGateway;
+
+  before(async () => {
+    // Each reconnect step takes 250 ms and reports progress; three steps outlast the 400 ms timeout.
+    upstream = await startCountingUpstream({ stepDelayMs: 250 });
+    gw = await startTestGateway({ upstreams: { smartlead: { ...upstream.config, timeoutMs: 400 } }, policies: { smartlead: { version: "1", default: "allow" } } });
+  });
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+
+  it("lets a call whose agent asked for progress run longer than timeoutMs; without a progressToken it times out", async () => {
+    const client = await gw.connect(await gw.createToken("slow-agent"));
+    const reconnect = (ids: number[], options: Parameters<Client["request"]>[2]) =>
+      client.request({ method: "tools/call", params: { name: "smartlead_reconnect_failed_email_accounts", arguments: { email_account_ids: ids } } }, CallToolResultSchema, options);
+    const started = performance.now();
+    const withProgress = await reconnect([502, 503, 504], { onprogress: () => {} });
+    assert.notEqual(withProgress.isError, true, textOf(withProgress));
+    assert.ok(performance.now() - started > 400, "the call outlived timeoutMs");
+    const without = await reconnect([501, 505, 502], {});
+    assert.equal(without.isError, true);
+    assert.match(textOf(without), /no answer within 400 ms \(upstreams\.smartlead\.timeoutMs\)/);
   });
 });
