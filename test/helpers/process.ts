@@ -13,8 +13,11 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-export async function spawnGateway(configFile: string, env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/gatehouse.js"), "start", "--config", configFile], {
+/** `configFile: null` starts the zero-setup demo (`npm start`), which needs a `cwd` without a gatehouse.json. */
+export async function spawnGateway(configFile: string | null, env: Record<string, string>, options: { cwd?: string } = {}): Promise<GatewayProcess> {
+  const configArgs = configFile === null ? [] : ["--config", configFile];
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/gatehouse.js"), "start", ...configArgs], {
+    cwd: options.cwd,
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
