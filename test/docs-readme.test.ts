@@ -185,7 +185,7 @@ describe(`README configuration: upstreams.<name>.timeoutMs is reset by progress 
     await upstream.close();
   });
 
-  it("lets a call whose agent asked for progress run longer than timeoutMs; without a progressToken it times out", async () => {
+  it("lets a call run longer than timeoutMs while the upstream reports progress, whether or not the agent asked for progress", async () => {
     const client = await gw.connect(await gw.createToken("slow-agent"));
     const reconnect = (ids: number[], options: Parameters<Client["request"]>[2]) =>
       client.request({ method: "tools/call", params: { name: "smartlead_reconnect_failed_email_accounts", arguments: { email_account_ids: ids } } }, CallToolResultSchema, options);
@@ -194,7 +194,7 @@ describe(`README configuration: upstreams.<name>.timeoutMs is reset by progress 
     assert.notEqual(withProgress.isError, true, textOf(withProgress));
     assert.ok(performance.now() - started > 400, "the call outlived timeoutMs");
     const without = await reconnect([501, 505, 502], {});
-    assert.equal(without.isError, true);
-    assert.match(textOf(without), /no answer within 400 ms \(upstreams\.smartlead\.timeoutMs\)/);
+    assert.notEqual(without.isError, true, textOf(without));
+    assert.equal(upstream.runs("smartlead_reconnect_failed_email_accounts"), 2);
   });
 });

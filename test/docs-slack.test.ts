@@ -50,7 +50,7 @@ describe(`docs/slack-setup.md: start-up and scopes (${storageLabel()})`, () => {
     assert.notEqual(result.isError, true, textOf(result));
   });
 
-  it("decides a click by an approver in a user group without calling any users.* method (users:read is unused)", async () => {
+  it("decides a click by an approver in a user group without calling any users.* method (no users:read scope is needed)", async () => {
     const client = await gw.connect(token);
     const created = nextApproval(gw);
     const call = client.callTool({ name: RECONNECT, arguments: { email_account_ids: [505] } }) as Promise<CallToolResult>;
