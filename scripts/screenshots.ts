@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Page } from "playwright-core";
+import { listToolCalls } from "../src/audit/index.ts";
 import { PROJECT_ROOT } from "../src/config/index.ts";
 import { decide, FAST_APPROVALS, nextApproval } from "../test/helpers/approvals.ts";
 import { launchBrowser, signInWithToken } from "../test/helpers/browser.ts";
@@ -15,8 +16,10 @@ const ADMIN_TOKEN = "admin-token-for-tests";
 
 async function demoPolicy(): Promise<unknown> {
   const policy = JSON.parse(await readFile(join(PROJECT_ROOT, "policies", "smartlead.json"), "utf8")) as { tools: Record<string, { approval?: { min_approvals?: number } }> };
-  // Two people must agree to stop a campaign here, so the board shows a vote short of its quorum.
+  // Two people must agree to stop a campaign here, so the board shows a vote short of its quorum; and to
+  // reconnect mailboxes, so the call page shows two voters.
   policy.tools.smartlead_update_campaign_status!.approval!.min_approvals = 2;
+  policy.tools.smartlead_reconnect_failed_email_accounts!.approval!.min_approvals = 2;
   return policy;
 }
 
@@ -43,6 +46,7 @@ async function seed(gw: TestGateway): Promise<{ alice: string }> {
 
   const reconnect = await hold(gw, growth, "smartlead_reconnect_failed_email_accounts", { email_account_ids: [501, 502] });
   await decide(gw, reconnect.approval.id, "approve", { token: alice, reason: "Provider confirmed the outage is over" });
+  await decide(gw, reconnect.approval.id, "approve", { token: bob, reason: "Both mailboxes fail SMTP auth; reconnect" });
   await reconnect.result;
   const blocklist = await hold(gw, support, "smartlead_add_lead_to_global_blocklist", { email: "ceo@bigcustomer.example" });
   await decide(gw, blocklist.approval.id, "deny", { token: bob, reason: "This is our largest customer; ask account management first" });
@@ -61,6 +65,25 @@ async function shoot(page: Page, url: string, file: string, options: { fullPage?
   process.stdout.write(`  docs/screenshots/${file}\n`);
 }
 
+/** The policy page for one agent, then the editor after a preview: the diff and the decisions the edit changes. */
+async function shootPolicyPages(page: Page, baseUrl: string): Promise<void> {
+  await shoot(page, `${baseUrl}/policies/smartlead?grant=growth-agent&tool=campaign`, "policies.png");
+  await page.goto(`${baseUrl}/policies/smartlead/edit`);
+  const editor = page.getByLabel("Policy (JSON)");
+  const text = await editor.inputValue();
+  const held = `"smartlead_get_*": {},\n    "smartlead_get_campaign": { "action": "require_approval", "approval": { "timeout": "15m" } },`;
+  await editor.fill(text.replace(`"smartlead_get_*": {},`, held));
+  await page.getByLabel("Comment (optional)").fill("read campaigns only with a person's OK");
+  await page.getByRole("button", { name: "Preview diff and dry run" }).click();
+  await page.locator("[data-dry-run]").waitFor();
+  // Selects the added line in the editor; clicking it scrolled the page, so back to the top.
+  await page.locator("pre.diff a.diff-add").first().click();
+  await page.mouse.wheel(0, -5000);
+  await page.waitForFunction(() => (globalThis as unknown as { scrollY: number }).scrollY === 0);
+  await page.screenshot({ path: join(OUT, "policy-edit.png") });
+  process.stdout.write("  docs/screenshots/policy-edit.png\n");
+}
+
 async function main(): Promise<void> {
   const gw = await startTestGateway({ upstreams: { smartlead: DEMO_UPSTREAM }, policies: { smartlead: await demoPolicy() }, extraConfig: { approvals: FAST_APPROVALS } });
   const browser = await launchBrowser();
@@ -75,9 +98,15 @@ async function main(): Promise<void> {
     await reviewer.locator("[data-live-status][data-state=live]").waitFor();
     await shoot(reviewer, `${gw.url}/`, "pending.png");
     await shoot(reviewer, `${gw.url}/audit`, "audit.png");
+    // The auditor's minute: filter by tool and by anyone who voted, then open the call.
+    await shoot(reviewer, `${gw.url}/audit?tool=smartlead_reconnect_*&reviewer=alice`, "audit-reviewer.png");
     await reviewer.getByRole("link", { name: "smartlead_reconnect_failed_email_accounts" }).first().click();
     await reviewer.waitForURL(/\/audit\/calls\//);
     await shoot(reviewer, reviewer.url(), "call.png", { fullPage: true });
+    // A row edited with SQL, as someone with database access would: the page says TAMPERED and what differs.
+    const denied = await listToolCalls(gw.instance.database, { tool: "smartlead_delete_campaign", limit: 1 });
+    await gw.instance.database.pool.query("UPDATE tool_calls SET status = 'succeeded' WHERE id = $1", [denied.rows[0]!.id]);
+    await shoot(reviewer, `${gw.url}/audit/calls/${denied.rows[0]!.id}`, "call-tampered.png");
     await reviewer.close();
 
     await browser.context.clearCookies();
@@ -91,7 +120,7 @@ async function main(): Promise<void> {
     await admin.screenshot({ path: join(OUT, "grants.png") });
     process.stdout.write("  docs/screenshots/grants.png\n");
     await shoot(admin, `${gw.url}/reviewers`, "reviewers.png");
-    await shoot(admin, `${gw.url}/policies`, "policies.png");
+    await shootPolicyPages(admin, gw.url);
   } finally {
     await browser.close();
     await gw.close();

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { createPublicKey, verify } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { checkpointMessage, type SignedCheckpoint } from "../src/audit/index.ts";
+import { approvalAuditEntry } from "../src/approvals/audit.ts";
+import { checkApprovalsSettled, checkpointMessage, createAuditWriter, type SignedCheckpoint } from "../src/audit/index.ts";
 import { ADMIN_TOKEN, decide, FAST_APPROVALS, nextApproval } from "./helpers/approvals.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, type TestGateway } from "./helpers/gateway.ts";
 
@@ -105,6 +106,24 @@ describe(`audit routes of the admin API (${storageLabel()})`, () => {
     assert.ok(newest, "the forced checkpoint is listed");
     const key = createPublicKey(answer.body.publicKey.pem);
     assert.equal(verify(null, Buffer.from(checkpointMessage(newest)), key, Buffer.from(newest.signature, "base64")), true, "the listed key verifies the signature");
+  });
+
+  it("does not flag an approval whose row changed a moment before its event committed", async () => {
+    const agent = await gw.connect(await gw.createToken("settling-agent"));
+    const created = nextApproval(gw);
+    await agent.callTool({ name: RECONNECT, arguments: { email_account_ids: [43] } });
+    const pending = await created;
+    await agent.close();
+    // What a decision does: the row changes, then its event is recorded; a listing can land in between.
+    await sql("UPDATE approvals SET status = 'denied', decided_by = 'admin', decision_reason = 'not now', decided_at = now() WHERE id = $1", [pending.id]);
+    const denied = (await gw.instance.approvals.repo.get(pending.id))!;
+    const writer = createAuditWriter({ database: gw.instance.database });
+    const recorded = writer.record(approvalAuditEntry(denied, "approval.denied", "admin"));
+    const checked = await checkApprovalsSettled(gw.instance.database, writer, [pending.id]);
+    await recorded;
+    assert.deepEqual(checked.get(pending.id)?.integrity.problems, []);
+    assert.equal(checked.get(pending.id)?.approval.status, "denied");
+    await writer.close();
   });
 
   it("flags approvals and calls whose rows were edited by SQL, in the approval, the story and verify", async () => {

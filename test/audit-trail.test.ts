@@ -167,8 +167,8 @@ describe(`an audit trail an auditor can trust (${storageLabel()})`, () => {
     assert.deepEqual((await checkApprovals(gw.instance.database, [approval.id])).get(approval.id)?.integrity, { ok: true, problems: [], unverified: [] });
     const text = renderCallStory(story);
     assert.match(text, /Chain: verified/);
-    assert.match(text, /reviewer:alice approve \(via reviewer:alice\): accounts are down/);
-    assert.match(text, /reviewer:bob approve \(via reviewer:bob\): agreed/);
+    assert.match(text, /reviewer:alice approve \(via reviewer:alice, api\): accounts are down/);
+    assert.match(text, /reviewer:bob approve \(via reviewer:bob, api\): agreed/);
   });
 
   it("--reviewer finds the held call for either voter, in the listing and in the real CLI", async () => {

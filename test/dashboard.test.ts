@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { formatToolCalls, listAuditEvents } from "../src/audit/index.ts";
 import { ADMIN_TOKEN, FAST_APPROVALS, nextApproval } from "./helpers/approvals.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, type TestGateway } from "./helpers/gateway.ts";
+import { flashOf, Visitor } from "./helpers/visitor.ts";
 
 const RECONNECT = "smartlead_reconnect_failed_email_accounts";
 const STATUS = "smartlead_update_campaign_status";
@@ -27,59 +28,6 @@ const POLICY = {
     [PAUSE]: { action: "require_approval", approval: { ...TICKET, timeout: "5m", approvers: ["U0BOSS"] } },
   },
 };
-
-/** A browser's cookies for one person: the session, and the one-time message after a post. */
-class Visitor {
-  readonly cookies = new Map<string, string>();
-  csrf = "";
-  constructor(private readonly base: () => string) {}
-
-  private remember(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(";");
-      const eq = pair!.indexOf("=");
-      const name = pair!.slice(0, eq).trim();
-      if (attributes.some((a) => /max-age=0/i.test(a.trim()))) this.cookies.delete(name);
-      else this.cookies.set(name, pair!.slice(eq + 1));
-    }
-  }
-
-  async request(method: string, path: string, form?: Record<string, string>, headers: Record<string, string> = {}) {
-    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    const response = await fetch(`${this.base()}${path}`, {
-      method,
-      redirect: "manual",
-      headers: { ...(cookie ? { cookie } : {}), ...(form ? { "content-type": "application/x-www-form-urlencoded" } : {}), ...headers },
-      body: form ? new URLSearchParams(form) : undefined,
-    });
-    this.remember(response);
-    return { status: response.status, location: response.headers.get("location"), type: response.headers.get("content-type") ?? "", headers: response.headers, text: await response.text() };
-  }
-
-  get(path: string, headers?: Record<string, string>) {
-    return this.request("GET", path, undefined, headers);
-  }
-
-  /** Posts a form with the session's CSRF token (unless `_csrf` is given) and follows the redirect, if any. */
-  async post(path: string, form: Record<string, string> = {}) {
-    const posted = await this.request("POST", path, { _csrf: this.csrf, ...form });
-    const next = posted.status === 303 && posted.location ? await this.get(posted.location) : null;
-    return { posted, next };
-  }
-
-  async signIn(token: string): Promise<void> {
-    const answer = await this.request("POST", "/auth/token", { token });
-    assert.equal(answer.status, 303);
-    const page = await this.get("/");
-    this.csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(page.text)?.[1] ?? "";
-    assert.ok(this.csrf, "the page carries the session's CSRF token");
-  }
-}
-
-function flashOf(text: string): string | null {
-  const match = /<div class="notice (?:success|info|error)" role="(?:status|alert)" data-flash>([^<]*)<\/div>/.exec(text);
-  return match ? match[1]!.replaceAll("&#39;", "'").replaceAll("&quot;", '"') : null;
-}
 
 describe(`dashboard pages (${storageLabel()})`, () => {
   let gw: TestGateway;
@@ -184,9 +132,9 @@ describe(`dashboard pages (${storageLabel()})`, () => {
     assert.match(call, /<strong>growth-agent<\/strong>/);
     assert.match(call, /&lt;script&gt;alert/);
     assert.doesNotMatch(call, /<script>alert|sk_live_/);
-    assert.match(call, /<td>rita \(reviewer\)<\/td><td><span class="badge tone-ok">approve<\/span><\/td><td>outage over<\/td>/);
-    assert.match(call, /<dt>Outcome<\/dt><dd><span class="badge tone-ok">succeeded<\/span><\/dd>/);
-    assert.match(call, /<h3>Upstream answer <span class="muted">\(secrets redacted\)<\/span><\/h3>/);
+    assert.match(call, /<span class="badge tone-ok">approve<\/span> <strong>rita \(reviewer\)<\/strong> <code class="person-id">reviewer:rita<\/code> .*<\/div>\s*<div class="vote-reason"><q>outage over<\/q><\/div>\s*<div class="cell-note">via reviewer:rita, dashboard<\/div>/);
+    assert.match(call, /<dt>Outcome<\/dt><dd><span class="badge tone-ok">succeeded<\/span> in \d/);
+    assert.match(call, /<h3>Upstream answered <span class="muted">\(secrets redacted\)<\/span><\/h3>/);
     for (const type of ["approval.requested", "approval.approved", "approval.executing", "approval.succeeded"]) assert.match(call, new RegExp(`<code>${type}</code>`));
     assert.equal((await sam.get(`/audit/calls/${randomUUID()}`)).status, 404);
     assert.equal((await sam.get(`/audit/calls/not-a-call`)).status, 404);
@@ -309,7 +257,7 @@ describe(`dashboard pages (${storageLabel()})`, () => {
 
   it("lists each upstream's policy and says when an edit was rejected", async () => {
     const page = await rita.get("/policies");
-    assert.match(page.text, /<td><strong>smartlead<\/strong><\/td>/);
+    assert.match(page.text, /<td><a href="\/policies\/smartlead"><strong>smartlead<\/strong><\/a><\/td>/);
     assert.match(page.text, /<span class="badge tone-ok">loaded<\/span>/);
     const rejected = once(gw.instance.events, "policy.error");
     await gw.writePolicy("smartlead", { version: "1", default: "sometimes" });

@@ -10,9 +10,11 @@
   // ---- Times and countdowns ----------------------------------------------------------------------------
   var absolute = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
   var thisYear = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  var precise = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3 });
 
   function format(at, style, now) {
     if (style === "relative") return relative(at.getTime() - now);
+    if (style === "precise") return precise.format(at);
     if (style === "short" && at.getFullYear() === new Date(now).getFullYear()) return thisYear.format(at);
     return absolute.format(at);
   }
@@ -177,8 +179,45 @@
     if (board) liveBoard(board);
     var card = document.querySelector("[data-live-card]");
     if (card) liveCard(card);
+    enhancePolicyPages(document);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
+
+  // ---- Policies page: the grant picker applies at once; a problem's "line 3, column 14" selects that spot --
+  function enhancePolicyPages(root) {
+    root.querySelectorAll("form[data-auto-submit] select").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+    root.querySelectorAll("[data-goto-line]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var editor = document.getElementById(link.getAttribute("href").slice(1));
+        if (!editor) return;
+        event.preventDefault();
+        var offset = offsetOf(editor.value, Number(link.getAttribute("data-goto-line")), Number(link.getAttribute("data-goto-column")));
+        // Scroll the page only when the editor is out of sight; the selection is what should move.
+        editor.focus({ preventScroll: true });
+        editor.scrollIntoView({ block: "nearest" });
+        editor.setSelectionRange(offset, lineEnd(editor.value, offset));
+        var lineHeight = parseFloat(window.getComputedStyle(editor).lineHeight) || 18;
+        editor.scrollTop = Math.max(0, (Number(link.getAttribute("data-goto-line")) - 4) * lineHeight);
+      });
+    });
+  }
+
+  function offsetOf(text, line, column) {
+    var offset = 0;
+    for (var i = 1; i < line; i++) {
+      var next = text.indexOf("\n", offset);
+      if (next === -1) return text.length;
+      offset = next + 1;
+    }
+    return Math.min(offset + Math.max(0, column - 1), lineEnd(text, offset));
+  }
+
+  function lineEnd(text, offset) {
+    var end = text.indexOf("\n", offset);
+    return end === -1 ? text.length : end;
+  }
 })();

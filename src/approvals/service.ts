@@ -76,7 +76,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
     const decided = await repo.decide(approval.id, to, voter.id, reason, deps.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS);
     if (!decided) return { kind: "already_decided", approval: (await repo.get(approval.id)) ?? approval };
     countDecision(deps.metrics, decided, channel);
-    await announce(decided, voter.id, undefined, { via: voter.via });
+    await announce(decided, voter.id, undefined, { via: voter.via, channel });
     return { kind: "decided", approval: decided };
   }
 
@@ -113,7 +113,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
       // First, whatever the status: a signed click carrying another message's button changes nothing.
       const refusal = originRefusal(approval, ballot) ?? (approval.status === "pending" ? await mayVote(approval, ballot) : null);
       if (refusal) {
-        await audit.record(approvalAuditEntry(approval, "approval.vote_refused", voter.id, { reason: refusal, vote, via: voter.via })).catch(() => {});
+        await audit.record(approvalAuditEntry(approval, "approval.vote_refused", voter.id, { reason: refusal, vote, via: voter.via, channel: voteChannel(ballot) })).catch(() => {});
         return { kind: "not_allowed", approval, reason: refusal };
       }
       if (approval.status !== "pending") return { kind: "already_decided", approval };
@@ -126,7 +126,7 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
       await repo.markChanged(id);
       // Read back first: the event carries the approval with this vote in it.
       const current = (await repo.get(id)) ?? approval;
-      await audit.record(approvalAuditEntry(current, "approval.vote", voter.id, { vote, reason: reason ?? null, via: voter.via })).catch(() => {});
+      await audit.record(approvalAuditEntry(current, "approval.vote", voter.id, { vote, reason: reason ?? null, via: voter.via, channel: voteChannel(ballot) })).catch(() => {});
       await bus.publish({ id, status: current.status });
       return { kind: "recorded", approval: current, approvals, needed: approval.spec.minApprovals };
     },

@@ -204,6 +204,17 @@ export function compareApproval(row: ApprovalRow | null, votes: readonly Approva
   return verdict(problems, unverified);
 }
 
+/**
+ * The approvals row keeps the redacted arguments reviewers decide on; the held call's events vouch for them
+ * (its tool_calls snapshot), so an edit that shows reviewers other arguments than the agent sent is caught.
+ */
+export function compareApprovalArguments(row: ApprovalRow | null, call: ChainCall): Integrity {
+  if (!row || call.eventCount === 0) return verdict([], []);
+  if (!("argsRedacted" in call.values)) return verdict([], ["approval arguments"]);
+  const chain = call.values.argsRedacted;
+  return sameValue(row.argsRedacted, chain) ? verdict([], []) : verdict([disagreement("approvals", "argsRedacted", row.argsRedacted, chain)], []);
+}
+
 export function verdict(problems: string[], unverified: string[]): Integrity {
   return { ok: problems.length === 0, problems, unverified };
 }

@@ -147,9 +147,11 @@ export function shortTime(at: Date | string): string {
   return (typeof at === "string" ? at : at.toISOString()).replace("T", " ").replace(/\.\d{3}Z$/, "Z");
 }
 
+/** "83 ms", "2.4 s", "3 min 5 s", "2 h 10 min": the CLI and the dashboard say durations the same way. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const seconds = Math.round(ms / 1000);
-  return `${Math.floor(seconds / 60)} m ${seconds % 60} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
 }

@@ -25,7 +25,7 @@ export {
 } from "./checkpoints/index.ts";
 export type { CheckedEvent } from "./events.ts";
 export { mergeIntegrity, type Integrity } from "./fold.ts";
-export { csvCell, formatAuditEvents, formatToolCalls, integrityWord, OUTPUT_FORMATS, type OutputFormat } from "./format.ts";
+export { csvCell, formatAuditEvents, formatDuration, formatToolCalls, integrityWord, OUTPUT_FORMATS, type OutputFormat } from "./format.ts";
 export { CALL_STATUS_OF_APPROVAL } from "./legacy.ts";
 export {
   DEFAULT_PAGE_SIZE,
@@ -42,9 +42,9 @@ export {
 export { parseExpectedHead } from "./head.ts";
 export { verifyAudit, type CheckpointReport, type RowProblem, type VerifyOptions, type VerifyReport } from "./report.ts";
 export { RESULT_TEXT_LIMIT, summarizeResult, type ResultSummary } from "./result.ts";
-export { checkApprovals, checkCallRows, type ApprovalView, type CallRow, type VoteView } from "./rows.ts";
+export { checkApprovals, checkApprovalsSettled, checkCallRows, type ApprovalView, type CallRow, type ChainArguments, type CheckedApproval, type VoteView } from "./rows.ts";
 export { getCallStory, type CallStory, type StoryApproval, type StoryExecution, type TimelineStep } from "./story.ts";
-export { renderCallStory } from "./story-text.ts";
+export { approvalsNeeded, chainSummary, renderCallStory, voteMeans } from "./story-text.ts";
 export { EARLIEST_QUERY_TIME, LATEST_QUERY_TIME, parseSince } from "./since.ts";
 export type { ApprovalSnapshot, CallSnapshot, VoteSnapshot } from "./snapshot.ts";
 export { isSecretKey, looksRandom, REDACTED, redactArguments, redactText } from "./redact.ts";

@@ -4,9 +4,10 @@
 import { inArray, or } from "drizzle-orm";
 import { approvals, approvalVotes, type ApprovalRow, type ApprovalVoteRow, type Database, type ToolCallRow } from "../db/index.ts";
 import { loadCallEvents, type CheckedEvent } from "./events.ts";
-import { compareApproval, compareCall, foldApproval, foldCall, mergeIntegrity, type ChainApproval, type Integrity } from "./fold.ts";
+import { compareApproval, compareApprovalArguments, compareCall, foldApproval, foldCall, mergeIntegrity, type ChainApproval, type Integrity } from "./fold.ts";
 import type { CallSnapshot } from "./snapshot.ts";
 import { fromStorableText } from "./storable.ts";
+import type { AuditWriter } from "./writer.ts";
 
 export interface VoteView {
   /** The person: "reviewer:alice", "slack:U012AB3CD", "admin". */
@@ -15,8 +16,10 @@ export interface VoteView {
   reason: string | null;
   /** ISO-8601; null when the chain predates vote times and the row is gone. */
   at: string | null;
-  /** How the vote arrived ("slack", "reviewer:alice", "admin"), when the chain says. */
+  /** The credential the vote came with ("slack", "reviewer:alice", "admin"), when the chain says. */
   via: string | null;
+  /** Where it was cast ("slack", "dashboard", "api", "cli"); null for events written before they said. */
+  channel: string | null;
 }
 
 export interface ApprovalView {
@@ -92,12 +95,13 @@ export async function loadApprovalEvidence(database: Database, callIds: readonly
 }
 
 /** One approval checked: its row and votes against the events of the call it was opened for. */
-export function checkApproval(approvalId: string, evidence: ApprovalEvidence): { view: ApprovalView; chain: ChainApproval | null; integrity: Integrity } {
+export function checkApproval(approvalId: string, evidence: ApprovalEvidence): { view: ApprovalView; chain: ChainApproval | null; integrity: Integrity; arguments: ChainArguments } {
   const row = evidence.rows.get(approvalId) ?? null;
   const rowVotes = evidence.votes.get(approvalId) ?? [];
   const callEvents = row ? (evidence.events.get(row.callId) ?? []) : [...evidence.events.values()].flat();
   const chain = foldApproval(callEvents, approvalId);
-  const integrity = compareApproval(row, rowVotes, chain, approvalId);
+  const heldCall = foldCall(row ? callEvents : []);
+  const integrity = mergeIntegrity(compareApproval(row, rowVotes, chain, approvalId), compareApprovalArguments(row, heldCall));
   const pick = <T>(field: string, fallback: T): T => (chain && field in chain.values ? (chain.values[field as keyof ChainApproval["values"]] as T) : fallback);
   const vias = votingChannels(callEvents, approvalId);
   const votes: VoteView[] = chain
@@ -108,14 +112,16 @@ export function checkApproval(approvalId: string, evidence: ApprovalEvidence): {
           vote: v.vote,
           reason: v.reason !== undefined ? v.reason : (stored?.reason ?? null),
           at: v.at ?? stored?.createdAt.toISOString() ?? null,
-          via: vias.get(v.voter) ?? null,
+          via: vias.get(v.voter)?.via ?? null,
+          channel: vias.get(v.voter)?.channel ?? null,
         };
       })
-    : rowVotes.map((r) => ({ voter: r.voter, vote: r.vote, reason: r.reason, at: r.createdAt.toISOString(), via: null }));
+    : rowVotes.map((r) => ({ voter: r.voter, vote: r.vote, reason: r.reason, at: r.createdAt.toISOString(), via: null, channel: null }));
   const iso = (at: Date | null | undefined) => at?.toISOString() ?? null;
   return {
     chain,
     integrity,
+    arguments: "argsRedacted" in heldCall.values ? { isKnown: true, redacted: heldCall.values.argsRedacted } : { isKnown: false },
     view: {
       id: approvalId,
       callId: pick("callId", row?.callId ?? null),
@@ -128,26 +134,56 @@ export function checkApproval(approvalId: string, evidence: ApprovalEvidence): {
   };
 }
 
-/** How each person's vote arrived, from the vote and decision events. */
-function votingChannels(events: readonly CheckedEvent[], approvalId: string): Map<string, string> {
-  const vias = new Map<string, string>();
+/** How each person's vote arrived (credential and channel), from the vote and decision events. */
+function votingChannels(events: readonly CheckedEvent[], approvalId: string): Map<string, { via: string; channel: string | null }> {
+  const vias = new Map<string, { via: string; channel: string | null }>();
   for (const event of events) {
     if (!event.isIntact || event.data.approvalId !== approvalId || typeof event.data.via !== "string") continue;
-    if (event.type === "approval.vote" || event.type === "approval.approved" || event.type === "approval.denied") vias.set(fromStorableText(event.actor), fromStorableText(event.data.via));
+    if (event.type === "approval.vote" || event.type === "approval.approved" || event.type === "approval.denied") {
+      const channel = typeof event.data.channel === "string" ? fromStorableText(event.data.channel) : null;
+      vias.set(fromStorableText(event.actor), { via: fromStorableText(event.data.via), channel });
+    }
   }
   return vias;
 }
 
-/** Approvals rows (and their votes) checked against the chain, by id: for listings of approvals (pending or not). */
-export async function checkApprovals(database: Database, approvalIds: readonly string[]): Promise<Map<string, { approval: ApprovalView; integrity: Integrity }>> {
+/** The redacted arguments the held call's events vouch for, when they say (events older than snapshots do not). */
+export type ChainArguments = { isKnown: true; redacted: unknown } | { isKnown: false };
+
+export interface CheckedApproval {
+  approval: ApprovalView;
+  integrity: Integrity;
+  /** What to show reviewers as the call's arguments: the chain's, whatever the approvals row says. */
+  arguments: ChainArguments;
+}
+
+/** Approvals rows (and their votes and arguments) checked against the chain, by id: for listings of approvals (pending or not). */
+export async function checkApprovals(database: Database, approvalIds: readonly string[]): Promise<Map<string, CheckedApproval>> {
   const ids = approvalIds.filter((id) => UUID.test(id));
   const evidence = await loadApprovalEvidence(database, [], ids, new Map());
   return new Map(
     ids.map((id) => {
-      const { view, integrity } = checkApproval(id, evidence);
-      return [id, { approval: view, integrity }];
+      const { view, integrity, arguments: args } = checkApproval(id, evidence);
+      return [id, { approval: view, integrity, arguments: args }];
     }),
   );
+}
+
+/**
+ * checkApprovals for what people are shown live: a row changes a moment before the event that vouches for
+ * it commits, so a row that disagrees is checked once more after this process's pending audit entries have
+ * committed. A row that still disagrees was changed behind the chain's back (or by another gateway whose
+ * event is not committed yet, which the next refresh shows).
+ */
+export async function checkApprovalsSettled(database: Database, writer: Pick<AuditWriter, "settled">, approvalIds: readonly string[]): Promise<Map<string, CheckedApproval>> {
+  const checked = await checkApprovals(database, approvalIds);
+  const disagreeing = [...checked].filter(([, c]) => !c.integrity.ok).map(([id]) => id);
+  if (disagreeing.length === 0) return checked;
+  // One turn of the event loop lets a change whose UPDATE just returned queue its audit entry.
+  await new Promise((resolve) => setImmediate(resolve));
+  await writer.settled();
+  for (const [id, again] of await checkApprovals(database, disagreeing)) checked.set(id, again);
+  return checked;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

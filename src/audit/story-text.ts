@@ -1,6 +1,7 @@
 // `gatehouse audit show <id>` as text: the call story top to bottom, problems first when there are any.
 // Pure: story in, text out. Agent- and upstream-supplied text has its control characters removed.
 import { formatDuration, printable } from "./format.ts";
+import type { VoteView } from "./rows.ts";
 import type { CallStory } from "./story.ts";
 
 export function renderCallStory(story: CallStory): string {
@@ -10,7 +11,7 @@ export function renderCallStory(story: CallStory): string {
   const field = (name: string, value: string) => line(`  ${name.padEnd(10)} ${clean(value)}`);
 
   line(`Call ${story.callId}   ${clean(asked.upstream)} / ${clean(asked.tool)}`);
-  line(`Chain: ${chainLine(story)}`);
+  line(`Chain: ${chainSummary(story)}`);
   if (!integrity.ok) {
     line();
     line("PROBLEMS: what the tables say disagrees with the audit chain");
@@ -64,21 +65,35 @@ export function renderCallStory(story: CallStory): string {
 
 function renderApproval(story: CallStory, line: (text?: string) => void, field: (name: string, value: string) => void): void {
   const approval = story.approval!;
-  const spec = (approval.spec ?? {}) as { minApprovals?: number; approvers?: string[]; channel?: string | null; timeout?: string };
   line();
   line(`Approval ${approval.id}${approval.isFollowUp ? ` (opened by the identical call ${approval.callId ?? "?"})` : ""}`);
   field("status", approval.status ?? "?");
-  field("needed", `${spec.minApprovals ?? 1} approval(s) from ${spec.approvers && spec.approvers.length > 0 ? spec.approvers.join(", ") : "anyone allowed to review"}${spec.channel ? ` in ${spec.channel}` : ""}`);
+  field("needed", approvalsNeeded(approval.spec));
   if (approval.createdAt) field("asked", shortMs(approval.createdAt));
   if (approval.expiresAt) field("deadline", shortMs(approval.expiresAt));
   if (approval.votes.length === 0) field("votes", "none");
   for (const vote of approval.votes) {
-    field("vote", `${vote.at ? shortMs(vote.at) : "?"}  ${vote.voter} ${vote.vote}${vote.via ? ` (via ${vote.via})` : ""}${vote.reason ? `: ${vote.reason}` : ""}`);
+    const how = voteMeans(vote);
+    field("vote", `${vote.at ? shortMs(vote.at) : "?"}  ${vote.voter} ${vote.vote}${how ? ` (via ${how})` : ""}${vote.reason ? `: ${vote.reason}` : ""}`);
   }
   if (approval.decidedBy) field("decided", `${approval.decidedBy}${approval.decidedAt ? ` at ${shortMs(approval.decidedAt)}` : ""}${approval.decisionReason ? `: ${approval.decisionReason}` : ""}`);
 }
 
-function chainLine(story: CallStory): string {
+/** "2 approval(s) from anyone allowed to review in #ops-approvals": the quorum and who may give it. */
+export function approvalsNeeded(spec: unknown): string {
+  const { minApprovals, approvers, channel } = (spec ?? {}) as { minApprovals?: number; approvers?: string[]; channel?: string | null };
+  return `${minApprovals ?? 1} approval(s) from ${approvers && approvers.length > 0 ? approvers.join(", ") : "anyone allowed to review"}${channel ? ` in ${channel}` : ""}`;
+}
+
+/** The credential a vote came with and where it was cast: "reviewer:alice, dashboard"; empty when the chain does not say. */
+export function voteMeans(vote: VoteView): string {
+  // A Slack click says "slack" twice (credential and channel): once is enough.
+  const parts = [vote.via, vote.channel].filter((part): part is string => part !== null);
+  return [...new Set(parts)].join(", ");
+}
+
+/** The chain check in one line, the same words on the call page. */
+export function chainSummary(story: CallStory): string {
   const { chain, integrity } = story;
   const span = chain.firstSeq === null ? "no events" : `${chain.events} event(s), seq ${chain.firstSeq}–${chain.lastSeq}`;
   if (!chain.ok) return `BROKEN (${span}): see the problems below`;

@@ -75,6 +75,8 @@ export interface TimelineStep {
   sincePreviousMs: number;
   /** This event's own hash matches its contents. */
   isIntact: boolean;
+  /** The hash stored with the event (the next event links to it). */
+  hash: string;
 }
 
 const RAN = new Set(["succeeded", "failed", "outcome_unknown"]);
@@ -187,7 +189,7 @@ function timelineOf(events: readonly CheckedEvent[]): TimelineStep[] {
   let previous = start;
   return events.map((event) => {
     const at = Date.parse(event.at);
-    const step = { seq: event.seq, at: event.at, type: event.type, actor: fromStorableText(event.actor), summary: summarize(event), sinceStartMs: at - start, sincePreviousMs: at - previous, isIntact: event.isIntact };
+    const step = { seq: event.seq, at: event.at, type: event.type, actor: fromStorableText(event.actor), summary: summarize(event), sinceStartMs: at - start, sincePreviousMs: at - previous, isIntact: event.isIntact, hash: event.hash };
     previous = at;
     return step;
   });

@@ -9,6 +9,8 @@ import { prepareEntry, type AuditEntry, type PreparedEntry } from "./entry.ts";
 
 export interface AuditWriter {
   record(entry: AuditEntry): Promise<void>;
+  /** Resolves once every entry recorded so far has committed or failed (never rejects). */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -146,5 +148,5 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
     return { pending: queue.length + inFlight, oldestPendingSeconds, lastCommitAt, lastError, batchesCommitted, entriesCommitted };
   }
 
-  return { record, close, status };
+  return { record, settled: () => lastDrain, close, status };
 }

@@ -3,6 +3,8 @@
 // a row in the list of recent decisions.
 import type { Approval } from "../approvals/index.ts";
 import type { Caller } from "../http/callers.ts";
+import type { ShownApproval } from "./approval-check.ts";
+import { integrityMark } from "./audit.ts";
 import { badge, formatDuration, personName, plural, pointer, prettyJson, shortId, timeLeft, timeTag } from "./format.ts";
 import { html, type Markup } from "./html.ts";
 import { csrfField, emptyState } from "./layout.ts";
@@ -11,16 +13,18 @@ export function approveCount(approval: Approval): number {
   return approval.votes.filter((v) => v.vote === "approve").length;
 }
 
-export function approvalCard(approval: Approval, caller: Caller, now: Date, options: { back?: string } = {}): Markup {
+export function approvalCard(approval: ShownApproval, caller: Caller, now: Date, options: { back?: string } = {}): Markup {
   const isPending = approval.status === "pending";
-  return html`<article class="card approval${isPending ? "" : " is-decided"}" id="approval-${approval.id}" data-approval-id="${approval.id}" data-status="${approval.status}" aria-labelledby="title-${approval.id}">
+  const isTampered = approval.integrity !== null && !approval.integrity.ok;
+  return html`<article class="card approval${isPending ? "" : " is-decided"}${isTampered ? " is-tampered" : ""}" id="approval-${approval.id}" data-approval-id="${approval.id}" data-status="${approval.status}" aria-labelledby="title-${approval.id}">
   <header class="card-head">
     <div class="card-title">
       <h2 id="title-${approval.id}"><code>${approval.tool}</code></h2>
       <p class="card-sub">on <strong>${approval.upstream}</strong> · asked by agent <strong>${approval.grantName}</strong> · ${timeTag(approval.createdAt, "relative")}</p>
     </div>
-    <div class="card-state">${badge(approval.status)}${isPending ? timeLeft(approval.expiresAt, now) : null}</div>
+    <div class="card-state">${isTampered ? html`<span class="badge tone-bad">TAMPERED</span>` : null}${badge(approval.status)}${isPending ? timeLeft(approval.expiresAt, now) : null}</div>
   </header>
+  ${isTampered ? tamperNotice(approval.integrity!.problems) : null}
   <div class="card-body">
     <dl class="facts">
       <dt>Rule</dt><dd>${approval.rule ? pointer(approval.rule) : html`<span class="muted">—</span>`}${approval.reason ? html`<div class="fact-note">${approval.reason}</div>` : null}</dd>
@@ -37,6 +41,14 @@ export function approvalCard(approval: Approval, caller: Caller, now: Date, opti
   </div>
   ${isPending ? decisionForm(approval, caller, options.back ?? "/") : outcome(approval)}
 </article>`;
+}
+
+// Shown in place of trust: the stored approval was changed behind the chain's back, so the card shows the chain's values.
+function tamperNotice(problems: readonly string[]): Markup {
+  return html`<div class="tamper-notice" role="alert">
+    <p><strong>This approval's stored record disagrees with the audit chain.</strong> It was changed outside the gateway; the card shows what the chain says. Check with <code>gatehouse audit verify</code> before deciding.</p>
+    <ul class="chain-problems">${problems.map((problem) => html`<li>${problem}</li>`)}</ul>
+  </div>`;
 }
 
 function agentPresence(approval: Approval): Markup {
@@ -97,23 +109,24 @@ function outcome(approval: Approval): Markup {
   </div>`;
 }
 
-export function pendingSection(pending: Approval[], caller: Caller, now: Date): Markup {
+export function pendingSection(pending: ShownApproval[], caller: Caller, now: Date): Markup {
   return html`<section class="board-section" aria-labelledby="pending-title">
   <h2 id="pending-title" class="section-title">Waiting for a decision <span class="count" data-pending-count>${pending.length}</span></h2>
   ${pending.length === 0 ? emptyState("Nothing is waiting.", "Held calls appear here the moment an agent makes one.") : html`<div class="cards">${pending.map((a) => approvalCard(a, caller, now))}</div>`}
 </section>`;
 }
 
-export function recentSection(recent: Approval[]): Markup {
+export function recentSection(recent: ShownApproval[]): Markup {
   return html`<section class="board-section" aria-labelledby="recent-title">
   <h2 id="recent-title" class="section-title">Recently decided</h2>
   ${
     recent.length === 0
       ? emptyState("No decisions yet.", "Approved, denied and expired calls are listed here.")
       : html`<div class="table-wrap"><table class="data">
-    <thead><tr><th scope="col">Asked</th><th scope="col">Tool</th><th scope="col">Agent</th><th scope="col">Outcome</th><th scope="col">Decided by</th><th scope="col">Votes</th><th scope="col">Ran in</th></tr></thead>
+    <thead><tr><th scope="col"><span class="visually-hidden">Chain check</span></th><th scope="col">Asked</th><th scope="col">Tool</th><th scope="col">Agent</th><th scope="col">Outcome</th><th scope="col">Decided by</th><th scope="col">Votes</th><th scope="col">Ran in</th></tr></thead>
     <tbody>${recent.map(
-      (a) => html`<tr>
+      (a) => html`<tr${a.integrity && !a.integrity.ok ? html` class="tampered"` : null}>
+      <td>${a.integrity ? integrityMark(a.integrity) : null}</td>
       <td class="nowrap">${timeTag(a.createdAt, "short")}</td>
       <td><a href="/audit/calls/${a.callId}"><code>${a.tool}</code></a><div class="cell-note">${a.upstream}</div></td>
       <td>${a.grantName}</td>

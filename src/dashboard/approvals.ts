@@ -3,7 +3,10 @@
 // decision wins); this file only turns the outcome into words.
 import { Router } from "express";
 import type { Approval, ApprovalCore, ApprovalStatus, VoteOutcome } from "../approvals/index.ts";
+import type { AuditWriter } from "../audit/index.ts";
+import type { Database } from "../db/index.ts";
 import type { Caller } from "../http/callers.ts";
+import { checkedApprovals } from "./approval-check.ts";
 import { approvalCard, pendingSection, recentSection } from "./approval-views.ts";
 import { redirectWithFlash, type Flash } from "./flash.ts";
 import { html, type Markup } from "./html.ts";
@@ -12,6 +15,9 @@ import { notFound } from "./not-found.ts";
 
 export interface ApprovalPagesDeps {
   approvals: ApprovalCore;
+  /** Each approval shown is checked against the audit chain, after this process's own entries commit. */
+  database: Database;
+  audit: AuditWriter;
 }
 
 const DECIDED: ApprovalStatus[] = ["approved", "denied", "expired", "cancelled", "executing", "succeeded", "failed", "outcome_unknown"];
@@ -22,7 +28,8 @@ export function createApprovalPages(deps: ApprovalPagesDeps): Router {
   const router = Router();
 
   async function board(caller: Caller): Promise<Markup> {
-    const [pending, recent] = await Promise.all([deps.approvals.list({ statuses: ["pending"], limit: 200 }), deps.approvals.list({ statuses: DECIDED, limit: RECENT_LIMIT })]);
+    const [pendingRows, recentRows] = await Promise.all([deps.approvals.list({ statuses: ["pending"], limit: 200 }), deps.approvals.list({ statuses: DECIDED, limit: RECENT_LIMIT })]);
+    const [pending, recent] = await Promise.all([checkedApprovals(deps.database, deps.audit, pendingRows), checkedApprovals(deps.database, deps.audit, recentRows)]);
     // The most urgent first: the one whose deadline comes soonest.
     pending.sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime());
     const now = new Date();
@@ -46,8 +53,9 @@ export function createApprovalPages(deps: ApprovalPagesDeps): Router {
   });
 
   router.get("/approvals/:id", async (req, res) => {
-    const approval = UUID.test(req.params.id) ? await deps.approvals.get(req.params.id) : null;
-    if (!approval) return notFound(req, res, "There is no approval with this id.");
+    const stored = UUID.test(req.params.id) ? await deps.approvals.get(req.params.id) : null;
+    if (!stored) return notFound(req, res, "There is no approval with this id.");
+    const [approval = { ...stored, integrity: null }] = await checkedApprovals(deps.database, deps.audit, [stored]);
     const caller = res.locals.caller as Caller;
     sendPage(req, res, {
       title: `Approval ${approval.tool}`,

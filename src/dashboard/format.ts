@@ -1,27 +1,26 @@
 // Small pieces every page shows the same way: times, durations, status badges, pretty JSON, people.
 // Times are rendered in UTC on the server; dashboard.js rewrites them to the reader's local time.
 import { parseVoterId } from "../approvals/index.ts";
+import { formatDuration as formatAuditDuration } from "../audit/index.ts";
 import { html, type Markup } from "./html.ts";
 
 export function isoTime(at: Date): string {
   return at.toISOString();
 }
 
-/** "2025-01-31 14:03:12 UTC", in a <time> element the browser script localises. */
-export function timeTag(when: Date | string | null, style: "datetime" | "short" | "relative" = "datetime"): Markup {
+/**
+ * "2025-01-31 14:03:12 UTC", in a <time> element the browser script localises. "precise" keeps the
+ * milliseconds: the steps of one call are often less than a second apart.
+ */
+export function timeTag(when: Date | string | null, style: "datetime" | "short" | "relative" | "precise" = "datetime"): Markup {
   if (!when) return html`<span class="muted">—</span>`;
   const at = typeof when === "string" ? new Date(when) : when;
-  const text = at.toISOString().replace("T", " ").replace(/\.\d{3}Z$/, " UTC");
+  const text = at.toISOString().replace("T", " ").replace(style === "precise" ? /Z$/ : /\.\d{3}Z$/, " UTC");
   return html`<time datetime="${at.toISOString()}" data-format="${style}" title="${at.toISOString()}">${text}</time>`;
 }
 
 export function formatDuration(ms: number | null): string {
-  if (ms === null) return "—";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+  return ms === null ? "—" : formatAuditDuration(ms);
 }
 
 /** Time left until `at`, as the server sees it; the script keeps it counting down. */

@@ -20,14 +20,14 @@ import { html, type Markup } from "./html.ts";
 import { layout, sendHtml, sendPage } from "./layout.ts";
 import { notFound } from "./not-found.ts";
 import { createOidcSignOn } from "./oidc.ts";
-import { createPolicyPages } from "./policies.ts";
+import { createPolicyPages, type PolicyPagesDeps } from "./policies.ts";
 import { createReviewerPages } from "./reviewers.ts";
 import { createSignInRouter } from "./sign-in.ts";
 
 export { sendHtml } from "./layout.ts";
 export type { Markup } from "./html.ts";
 
-export interface DashboardDeps extends CallerDeps {
+export interface DashboardDeps extends CallerDeps, PolicyPagesDeps {
   sessions: SessionStore;
   sessionTtlMs: number;
   secureCookies: boolean | undefined;

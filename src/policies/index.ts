@@ -15,7 +15,7 @@ export { createPolicyAdmin, DRY_RUN_DEFAULT_LIMIT, DRY_RUN_MAX_LIMIT, isPolicyRe
 export type { PolicyDiffSummary } from "./diff.ts";
 export type { DryRunCall, DryRunDecision, DryRunReport } from "./dry-run.ts";
 export { DRY_RUN_NOTES } from "./dry-run.ts";
-export { writeFileAtomic } from "./file.ts";
+export { sha256Text, writeFileAtomic } from "./file.ts";
 export type { PolicyVersionEvent } from "./sync.ts";
 export type { PolicyProblem, ToolList, ValidationReport } from "./validate.ts";
 export { validatePolicyText } from "./validate.ts";

@@ -231,7 +231,9 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
         // validating output schemas or refusing task-only tools on the upstream's behalf.
         return await current.request({ method: "tools/call", params: { name: tool, arguments: args } }, CallToolResultSchema, {
           signal: options.signal,
-          onprogress: options.onprogress,
+          // Always ask the upstream for progress, so a call that keeps reporting it is not cut at
+          // timeoutMs because the agent happened not to ask for progress itself.
+          onprogress: options.onprogress ?? ignoreProgress,
           timeout: config.timeoutMs,
           resetTimeoutOnProgress: true,
         });
@@ -272,3 +274,5 @@ function isConnectRefusal(error: unknown): boolean {
 function pidOf(transport: Transport): number | null {
   return transport instanceof StdioClientTransport ? transport.pid : null;
 }
+
+function ignoreProgress(): void {}

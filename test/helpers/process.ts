@@ -13,9 +13,10 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-/** `gatehouse start` with this config (null: the built-in demo, run in `cwd`). */
+/** `configFile: null` starts the zero-setup demo (`npm start`), which needs a `cwd` without a gatehouse.json. */
 export async function spawnGateway(configFile: string | null, env: Record<string, string>, options: { cwd?: string } = {}): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/gatehouse.js"), "start", ...(configFile ? ["--config", configFile] : [])], {
+  const configArgs = configFile === null ? [] : ["--config", configFile];
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, "bin/gatehouse.js"), "start", ...configArgs], {
     cwd: options.cwd,
     env: {
       PATH: process.env.PATH ?? "",

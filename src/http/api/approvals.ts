@@ -3,7 +3,7 @@
 // choose it.
 import { z } from "zod";
 import type { ApprovalStatus } from "../../approvals/index.ts";
-import { checkApprovals } from "../../audit/index.ts";
+import { checkApprovalsSettled } from "../../audit/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ApiProblem, commaList, defineRoute, type ApiRoute } from "./route.ts";
 import { APPROVAL_STATUSES, approvalView, ApprovalView } from "./views.ts";
@@ -27,7 +27,7 @@ export function approvalRoutes(deps: ApiDeps): ApiRoute[] {
       response: z.object({ approvals: z.array(ApprovalView) }),
       async handler({ query }) {
         const rows = await deps.approvals.list({ statuses: query.status as ApprovalStatus[] | undefined, limit: query.limit });
-        const checked = await checkApprovals(deps.database, rows.map((a) => a.id));
+        const checked = await checkApprovalsSettled(deps.database, deps.audit, rows.map((a) => a.id));
         return { approvals: rows.map((a) => approvalView(a, checked.get(a.id)?.integrity)) };
       },
     }),
@@ -65,7 +65,7 @@ export function approvalRoutes(deps: ApiDeps): ApiRoute[] {
       async handler({ params }) {
         const approval = await deps.approvals.get(params.id);
         if (!approval) throw new ApiProblem(404, "not_found", `No approval ${params.id}`);
-        const checked = await checkApprovals(deps.database, [approval.id]);
+        const checked = await checkApprovalsSettled(deps.database, deps.audit, [approval.id]);
         return approvalView(approval, checked.get(approval.id)?.integrity);
       },
     }),
