@@ -28,6 +28,9 @@ export function upstreamRoutes(deps: ApiDeps): ApiRoute[] {
       response: z.object({ upstreams: z.array(UpstreamView) }),
       async handler() {
         const policies = new Map(deps.policies.status().map((p) => [p.upstream, p]));
+        // The count comes from the last tool list; fetch it for connected upstreams no agent has listed yet.
+        const unlisted = [...deps.upstreams.values()].filter((u) => u.status().state === "ready" && u.cachedTools() === null);
+        await Promise.all(unlisted.map((u) => u.listTools().catch(() => null)));
         return {
           upstreams: [...deps.upstreams.values()].map((upstream) => {
             const status = upstream.status();
