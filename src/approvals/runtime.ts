@@ -80,12 +80,22 @@ export async function startApprovalRuntime(deps: {
     for (const sweep of deps.sweeps ?? []) await sweep();
   }
 
-  const reap = () =>
-    (running ??= reapOnce()
+  const startPass = () =>
+    (running = reapOnce()
       .catch((error: unknown) => logger.warn({ err: (error as Error).message }, "approval reaper pass failed"))
       .finally(() => {
         running = null;
       }));
+  // A pass already running may have read before the caller's change (a grant revoked just now): the
+  // caller waits for one more pass after it, shared by everyone who asks meanwhile.
+  let following: Promise<void> | null = null;
+  const reap = (): Promise<void> => {
+    if (!running) return startPass();
+    return (following ??= running.then(() => {
+      following = null;
+      return running ?? startPass();
+    }));
+  };
 
   const heartbeat = setInterval(() => {
     void db
