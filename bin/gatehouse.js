@@ -8,5 +8,10 @@ if (!existsSync(entry)) {
   process.stderr.write("gatehouse: the compiled CLI is missing (dist/): run npm run build (npm install runs it too)\n");
   process.exit(1);
 }
+// `gatehouse audit list | head`: a reader that stops early is not an error worth a stack trace.
+process.stdout.on("error", (error) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
 const { runCli } = await import(entry.href);
 await runCli(process.argv);

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { DEFAULT_PENDING_TEXT, type ApprovalNotifications } from "./approvals/index.ts";
 import { startApprovals, type ApprovalsModule } from "./approvals/module.ts";
-import { createAuditWriter, loadSigningKey, startCheckpoints, type Checkpointer } from "./audit/index.ts";
+import { checkpointFile, createAuditWriter, loadSigningKey, startCheckpoints, type Checkpointer } from "./audit/index.ts";
 import { resolveApprovalsChannel, type ApprovalsChannel, type Env, type GatehouseConfig } from "./config/index.ts";
 import { connectDatabase, hasEmbeddedDatabase, migrateDatabase, openEmbeddedDatabase, type Database } from "./db/index.ts";
 import { removeGatewayFile, writeGatewayFile } from "./discovery/index.ts";
@@ -159,7 +159,8 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
 
     const dataDir = options.isEphemeral ? null : (env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir);
     const auditKey = await loadSigningKey({ envKey: env.GATEHOUSE_AUDIT_SIGNING_KEY, dataDir, isShared: storage.mode !== "embedded", logger });
-    const checkpointer = startCheckpoints({ database, config: config.audit.checkpoints, key: auditKey, dataDir, baseDir: config.file ? dirname(config.file) : process.cwd(), logger });
+    const checkpointBaseDir = config.file ? dirname(config.file) : process.cwd();
+    const checkpointer = startCheckpoints({ database, config: config.audit.checkpoints, key: auditKey, dataDir, baseDir: checkpointBaseDir, logger });
     // Closed after the writer (closers run in reverse), so its last checkpoint covers every event.
     if (checkpointer) closers.push(checkpointer.close);
     const metrics = createMetrics({ collectDefault: isHttp });
@@ -334,6 +335,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         anonymousGrant,
         adminToken,
         auditKey: { keyId: auditKey.keyId, publicKey: auditKey.publicKey, publicKeyPem: auditKey.publicKeyPem },
+        auditCheckpointFile: config.audit.checkpoints.enabled ? checkpointFile(config.audit.checkpoints, dataDir, checkpointBaseDir) : null,
         sealer,
         tasksFor,
         slackRouter: slack?.mode === "http" ? slack.router : undefined,

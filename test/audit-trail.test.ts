@@ -16,7 +16,7 @@ import { promisify } from "node:util";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { checkApprovals, checkpointMessage, getCallStory, listToolCalls, renderCallStory, verifyAudit, type SignedCheckpoint } from "../src/audit/index.ts";
 import { PROJECT_ROOT } from "../src/config/index.ts";
-import { decide, FAST_APPROVALS, nextApproval } from "./helpers/approvals.ts";
+import { ADMIN_TOKEN, decide, FAST_APPROVALS, nextApproval } from "./helpers/approvals.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 
 const run = promisify(execFile);
@@ -81,6 +81,8 @@ describe(`an audit trail an auditor can trust (${storageLabel()})`, () => {
     HOME: process.env.HOME ?? "",
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     LOG_LEVEL: "error",
+    // The CLI finds the running gateway through its data dir and asks it over the admin API.
+    GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN,
   });
   const gatehouse = async (...args: string[]) => {
     try {
@@ -200,7 +202,7 @@ describe(`an audit trail an auditor can trust (${storageLabel()})`, () => {
     assert.equal((JSON.parse(json.stdout) as { callId: string }).callId, heldCallId);
     const missing = await gatehouse("audit", "show", "00000000-0000-4000-8000-000000000000");
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /no call 00000000-0000-4000-8000-000000000000 in the audit history/);
+    assert.match(missing.stderr, /no call 00000000-0000-4000-8000-000000000000 in the audit history/i);
   });
 
   it("a call that attached to an identical call's approval tells that approval's story", async () => {

@@ -44,6 +44,8 @@ export interface HttpAppDeps {
   adminToken: string | undefined;
   /** The public half of the audit checkpoint signing key. */
   auditKey: PublicKeyInfo;
+  /** The file this gateway appends its checkpoints to (null: none); verify checks it too. */
+  auditCheckpointFile: string | null;
   /** The gateway's sealing key: seals the single sign-on flow cookie (replicas share it). */
   sealer: Sealer;
   tasksFor?: (grant: Grant) => TaskSupport;

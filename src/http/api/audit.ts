@@ -1,4 +1,5 @@
 // /api/audit: the audit history, for reviewers and auditors.
+import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { formatToolCalls, getCallStory, InvalidAuditQueryError, listAuditEvents, listCheckpoints, listToolCalls, parseExpectedHead, parseSince, verifyAudit } from "../../audit/index.ts";
 import type { ApiDeps } from "./deps.ts";
@@ -93,12 +94,15 @@ export function auditRoutes(deps: ApiDeps): ApiRoute[] {
       path: "/audit/verify",
       tag: "audit",
       summary: "Walk the audit chain end to end: head, an expected head, signed checkpoints, and every tool_calls/approvals row against its events",
-      description: "`ok` is false when anything disagrees; `problems` lists each finding in one line. Checkpoints are checked against this gateway's signing key; to trust other keys or check a checkpoint file you kept, run `gatehouse audit verify` offline.",
+      description: "`ok` is false when anything disagrees; `problems` lists each finding in one line. Checkpoints (the table, and the file this gateway writes them to, when it exists) are checked against this gateway's signing key; to trust other keys or check a checkpoint file you kept, run `gatehouse audit verify` offline.",
       access: "reviewer",
       query: z.object({ expectHead: z.string().optional().describe("<seq>:<hash> as verify printed it earlier: truncation or rewriting since then is reported") }),
       async handler({ query }) {
         const expectHead = query.expectHead === undefined ? undefined : await asQuery(async () => parseExpectedHead(query.expectHead!));
-        return verifyAudit(deps.database, { expectHead, trustedKeys: [deps.auditKey] });
+        const file = deps.auditCheckpointFile;
+        const text = file ? await readFile(file, "utf8").catch(() => null) : null;
+        const checkpointFiles = file && text !== null ? [{ source: file, text }] : [];
+        return verifyAudit(deps.database, { expectHead, trustedKeys: [deps.auditKey], checkpointFiles });
       },
     }),
     defineRoute({

@@ -22,5 +22,7 @@ export interface ApiDeps {
   adminToken: string | undefined;
   /** The public half of the key that signs audit checkpoints: verify trusts it, /api/audit/checkpoints shows it. */
   auditKey: PublicKeyInfo;
+  /** The file this gateway appends its checkpoints to (null: none): verify checks it as well as the table. */
+  auditCheckpointFile: string | null;
   version: string;
 }
