@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -70,6 +70,14 @@ describe(`gatehouse CLI without a gateway (${storageLabel()})`, () => {
     for (const command of ["start", "approvals", "audit", "policy", "grants", "reviewers", "upstreams", "db"]) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, "m"));
     const unreachable = await gatehouse("approvals", "list", "--url", "http://127.0.0.1:9", "--token", "t");
     assert.deepEqual([unreachable.code, unreachable.stderr], [1, "gatehouse: cannot reach the gateway at http://127.0.0.1:9: ECONNREFUSED\n"]);
+  });
+
+  it("without a build, the binary says how to make one", async () => {
+    const unbuilt = join(dir, "unbuilt", "bin");
+    await mkdir(unbuilt, { recursive: true });
+    await copyFile(BIN, join(unbuilt, "gatehouse.js"));
+    const result = spawnSync(process.execPath, [join(unbuilt, "gatehouse.js"), "--help"], { cwd: dir, env: childEnv, encoding: "utf8" });
+    assert.deepEqual([result.status, result.stderr], [1, "gatehouse: the compiled CLI is missing (dist/): run npm run build (npm install runs it too)\n"]);
   });
 
   it("refuses a data directory without a database, naming it, and creates nothing; db migrate creates it", async () => {

@@ -1,4 +1,5 @@
 export { resolveApprovalsChannel, type ApprovalsChannel } from "./approvals-channel.ts";
 export { parseEnv, type Env } from "./env.ts";
-export { demoConfig, loadConfig, parseConfig, PROJECT_ROOT, type GatehouseConfig, type ResolvedUpstream } from "./load.ts";
+export { demoConfig, loadConfig, parseConfig, type GatehouseConfig, type ResolvedUpstream } from "./load.ts";
+export { PROJECT_ROOT } from "../package-root.ts";
 export { ConfigSchema, isStdioUpstream, type DashboardConfig, type HttpUpstreamConfig, type StdioUpstreamConfig, type UpstreamConfig } from "./schema.ts";

@@ -9,8 +9,6 @@ import { PROJECT_ROOT } from "../package-root.ts";
 import { chooseConfigFile, interpolateString, resolveDataDir } from "./locate.ts";
 import { ConfigSchema, isStdioUpstream, type GatehouseConfigFile, type UpstreamConfig } from "./schema.ts";
 
-export { PROJECT_ROOT };
-
 export type ResolvedUpstream = UpstreamConfig & { name: string; policyFile: string };
 
 export interface GatehouseConfig extends Omit<GatehouseConfigFile, "upstreams"> {
