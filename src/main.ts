@@ -5,7 +5,7 @@ import { mkdir } from "node:fs/promises";
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
-import { DEFAULT_PENDING_TEXT, type ApprovalNotifications } from "./approvals/index.ts";
+import { DEFAULT_PENDING_TEXT, TASK_CANCEL_REASON, type ApprovalNotifications } from "./approvals/index.ts";
 import { startApprovals, type ApprovalsModule } from "./approvals/module.ts";
 import { checkpointFile, createAuditWriter, loadSigningKey, startCheckpoints, type Checkpointer } from "./audit/index.ts";
 import { resolveApprovalsChannel, type ApprovalsChannel, type Env, type GatehouseConfig } from "./config/index.ts";
@@ -301,7 +301,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       store: createPostgresTaskStore(database, { grantName: grant.name }),
       onTaskCancelled: async (task) => {
         if (!task.approvalId) return;
-        const isCancelled = await approvals.service.cancel(task.approvalId, "the agent's client cancelled its MCP task");
+        const isCancelled = await approvals.service.cancel(task.approvalId, TASK_CANCEL_REASON);
         if (isCancelled) return { statusMessage: "Cancelled by the client; the call was not executed." };
         const current = await approvals.repo.get(task.approvalId);
         return { statusMessage: `Cancelled by the client, but the approval was already ${current?.status ?? "gone"}.` };

@@ -28,3 +28,4 @@ export {
   type VoteOutcome,
 } from "./types.ts";
 export { ADMIN_VOTER, parseVoterId, plainText, renderVoter, reviewerVoter, SLACK_USER_ID, slackVoter, type VoterAudience } from "./voters.ts";
+export { TASK_CANCEL_REASON } from "./task-sync.ts";

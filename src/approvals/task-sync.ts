@@ -29,7 +29,9 @@ export function startTaskSync(deps: { database: Database; repo: ApprovalReposito
     void deps.repo
       .get(change.id)
       .then(async (approval) => {
-        if (approval) await completeFor(approval);
+        // tasks/cancel cancelled it and marks its own task cancelled next; finishing the task here first
+        // would answer that request "already failed". (The sweep still ends a task left open.)
+        if (approval && !isCancelledByItsTask(approval)) await completeFor(approval);
       })
       .catch((error: unknown) => deps.logger.warn({ err: (error as Error).message, approval: change.id }, "could not update the approval's task"));
   });
@@ -50,6 +52,13 @@ export function startTaskSync(deps: { database: Database; repo: ApprovalReposito
     },
     close: () => unsubscribe(),
   };
+}
+
+/** Why an approval was cancelled through its MCP task (tasks/cancel). */
+export const TASK_CANCEL_REASON = "the agent's client cancelled its MCP task";
+
+function isCancelledByItsTask(approval: Approval): boolean {
+  return approval.status === "cancelled" && approval.decisionReason === TASK_CANCEL_REASON;
 }
 
 function describe(approval: Approval): string {
