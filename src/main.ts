@@ -8,8 +8,8 @@ import { dirname, resolve } from "node:path";
 import { DEFAULT_PENDING_TEXT, TASK_CANCEL_REASON, type ApprovalNotifications } from "./approvals/index.ts";
 import { startApprovals, type ApprovalsModule } from "./approvals/module.ts";
 import { checkpointFile, createAuditWriter, loadSigningKey, startCheckpoints, type Checkpointer } from "./audit/index.ts";
-import { resolveApprovalsChannel, type ApprovalsChannel, type Env, type GatehouseConfig } from "./config/index.ts";
-import { connectDatabase, hasEmbeddedDatabase, migrateDatabase, openEmbeddedDatabase, type Database } from "./db/index.ts";
+import { dataDirOf, resolveApprovalsChannel, type ApprovalsChannel, type Env, type GatehouseConfig } from "./config/index.ts";
+import { connectDatabase, hasEmbeddedDatabase, migrateDatabase, openEmbeddedDatabase, type Database, type EmbeddedDatabase } from "./db/index.ts";
 import { removeGatewayFile, writeGatewayFile } from "./discovery/index.ts";
 import { GatewayError } from "./errors.ts";
 import { createGrantStore, generateToken, type Grant, type GrantStore } from "./grants/index.ts";
@@ -35,6 +35,8 @@ export interface StartOptions {
   isHttp?: boolean;
   /** Keep the embedded database in memory instead of under storage.dataDir (tests). */
   isEphemeral?: boolean;
+  /** The embedded database, already opening (`gatehouse start` boots it while Node loads the gateway's modules). */
+  embedded?: Promise<EmbeddedDatabase>;
 }
 
 export interface StorageHandles {
@@ -88,13 +90,17 @@ const NO_NOTIFICATIONS: ApprovalNotifications = { requestNotification: async () 
  * `isExistingOnly` (the CLI's offline commands) a location that holds no Gatehouse database is an error
  * naming it, instead of a new empty database: only `start` and `db migrate` create one.
  */
-export async function openStorage(config: GatehouseConfig, env: Env, options: { isEphemeral?: boolean; isExistingOnly?: boolean } = {}): Promise<StorageHandles> {
+export async function openStorage(
+  config: GatehouseConfig,
+  env: Env,
+  options: { isEphemeral?: boolean; isExistingOnly?: boolean; embedded?: Promise<EmbeddedDatabase> } = {},
+): Promise<StorageHandles> {
   const schema = env.GATEHOUSE_DB_SCHEMA ?? config.storage.schema;
-  const dataDir = env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir;
+  const dataDir = dataDirOf(config, env);
   if (options.isExistingOnly && !env.DATABASE_URL && !hasEmbeddedDatabase(dataDir)) {
     throw new GatewayError("config_invalid", `No Gatehouse database in ${resolve(dataDir)}: is the data directory right (--data-dir, GATEHOUSE_DATA_DIR, storage.dataDir)? Only \`gatehouse start\` and \`gatehouse db migrate\` create one.`);
   }
-  const embedded = env.DATABASE_URL ? null : await openEmbeddedDatabase(options.isEphemeral ? null : dataDir);
+  const embedded = env.DATABASE_URL ? null : await (options.embedded ?? openEmbeddedDatabase(options.isEphemeral ? null : dataDir));
   const url = env.DATABASE_URL ?? embedded!.url;
   // PGlite is one session behind the socket: a single connection keeps transactions from interleaving.
   const database = connectDatabase(url, { schema, max: embedded ? 1 : 10 });
@@ -143,11 +149,14 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     // their usual place in the order below (close is idempotent: this first entry matters only if start-up fails).
     const upstreams = new Map(config.upstreams.map((u) => [u.name, createUpstreamConnection(u, logger)] as const));
     const closeUpstreams = () => Promise.all([...upstreams.values()].map((u) => u.close()));
+    const upstreamsReady = settleEach(upstreams, (u) => u.whenReady());
     closers.push(closeUpstreams);
-    const storage = await openStorage(config, env, { isEphemeral: options.isEphemeral });
+    const phases = startupPhases();
+    const storage = await openStorage(config, env, { isEphemeral: options.isEphemeral, embedded: options.embedded });
     closers.push(storage.close);
     const { database } = storage;
 
+    phases.mark("storage");
     let quota: QuotaStore;
     if (env.REDIS_URL) {
       const redis = await connectRedis(env.REDIS_URL, { keyPrefix: database.schema === "public" ? undefined : `${database.schema}:` });
@@ -157,7 +166,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       quota = createSqlQuotaStore(database);
     }
 
-    const dataDir = options.isEphemeral ? null : (env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir);
+    const dataDir = options.isEphemeral ? null : dataDirOf(config, env);
     const auditKey = await loadSigningKey({ envKey: env.GATEHOUSE_AUDIT_SIGNING_KEY, dataDir, isShared: storage.mode !== "embedded", logger });
     const checkpointBaseDir = config.file ? dirname(config.file) : process.cwd();
     const checkpointer = startCheckpoints({ database, config: config.audit.checkpoints, key: auditKey, dataDir, baseDir: checkpointBaseDir, logger });
@@ -181,6 +190,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     const anonymousGrant = config.auth.mode === "none" ? await ensureGrant(grants, config.auth.grant) : null;
     const adminToken = env.GATEHOUSE_ADMIN_TOKEN ?? (config.isDemo ? generateToken() : undefined);
 
+    phases.mark("keys and grants");
     const events = new EventEmitter();
     const policies = await loadPolicies(config.upstreams, {
       logger,
@@ -195,11 +205,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     closers.push(policies.close);
 
     closers.push(closeUpstreams);
-    // Wait (bounded) for the first connection so a fresh gateway is usable when start resolves; an
-    // upstream that is down is logged and keeps reconnecting in the background.
-    for (const [name, outcome] of await settleEach(upstreams, (u) => u.whenReady())) {
-      if (outcome.status === "rejected") logger.warn({ upstream: name, err: (outcome.reason as Error).message }, "upstream not ready at start-up");
-    }
+    phases.mark("policies");
     const naming = createToolNaming(config.namespace, [...upstreams.keys()]);
     const policyAdmin = createPolicyAdmin({ database, upstreams: config.upstreams, policies, connections: upstreams, audit, logger, listenUrl: storage.isPglite ? null : storage.url });
     closers.push(policyAdmin.close);
@@ -213,6 +219,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         logger,
       }),
     );
+    phases.mark("policy admin and sealing key");
     const approvalsChannel = resolveApprovalsChannel(config, env);
     // Slack's SDK is the heaviest import of all: loaded only when Slack is configured.
     const slackModule = env.SLACK_BOT_TOKEN ? await import("./slack/index.ts") : null;
@@ -254,6 +261,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       },
       sweeps: [() => resyncMessages()],
     });
+    phases.mark("approvals");
     closers.push(approvals.close);
     metrics.readAtScrape({ pendingApprovals: () => approvals.repo.countPendingByUpstream(), upstreams: () => upstreams.keys(), auditBacklog: () => audit.status() });
 
@@ -281,7 +289,9 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     } else if (isHttp) {
       logger.info("Slack is off (no SLACK_BOT_TOKEN): decide held calls with `gatehouse approvals` or POST /api/approvals/:id/approve|deny");
     }
-    const queues = await startQueues({ env, database, storage, service: approvals.service, notifier: slack?.notifier ?? null, logger });
+    phases.mark("slack");
+    const queues = await startQueues({ env, database, storage, service: approvals.service, notifier: slack?.notifier ?? null, logger, isWorkerStartDeferred: true });
+    phases.mark("queues");
     closers.push(queues.close);
     notifications = queues;
     async function refreshMessage(id: string): Promise<void> {
@@ -311,6 +321,14 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     // Runs first on shutdown: agents waiting on held calls get their pending answer while their
     // connections are still open (the approvals stay open; their retries attach on any gateway).
     const drainHolds = () => approvals.drainHolds(2_000);
+
+    // Wait (bounded) for the first connection so a fresh gateway is usable when start resolves; an
+    // upstream that is down is logged and keeps reconnecting in the background. Waited for last: the
+    // upstreams boot while the steps above run.
+    for (const [name, outcome] of await upstreamsReady) {
+      if (outcome.status === "rejected") logger.warn({ upstream: name, err: (outcome.reason as Error).message }, "upstream not ready at start-up");
+    }
+    phases.mark("upstreams");
 
     let url: string | null = null;
     let mcpRoute: McpRoute | null = null;
@@ -362,12 +380,31 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         closers.push(() => removeGatewayFile(dataDir, process.pid));
       }
     }
+    phases.mark("http");
+    queues.startWorkers();
+    logger.debug({ startupMs: phases.total(), phases: phases.list() }, "start-up phases");
     closers.push(drainHolds);
     return { config, url, gateway, grants, reviewers, database, databaseUrl: storage.url, tasksFor, upstreams, policies, policyAdmin, storageMode: storage.mode, approvals, slackMode: slack?.mode ?? null, approvalsChannel, quota, demoToken, adminToken, mcp: mcpRoute, events, close, auditCheckpoints: { keyId: auditKey.keyId, publicKeyPem: auditKey.publicKeyPem, checkpointer } };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** Milliseconds spent in each step of a start (logged at debug level: where a slow start goes). */
+function startupPhases() {
+  const list: Record<string, number> = {};
+  const began = performance.now();
+  let last = began;
+  return {
+    mark(name: string) {
+      const now = performance.now();
+      list[name] = Math.round(now - last);
+      last = now;
+    },
+    list: () => list,
+    total: () => Math.round(last - began),
+  };
 }
 
 function holdOverride(override: { maxWaitSeconds?: number; heartbeatSeconds?: number; pendingText?: string }) {

@@ -2,7 +2,9 @@
 // risk classes and input schemas). Parsed once with zod; the schema keywords are a closed set so a
 // keyword the argument checker does not understand fails at load instead of being ignored.
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { z } from "zod";
+import { PROJECT_ROOT } from "../../src/package-root.ts";
 
 export type ToolRisk = "read" | "write" | "execute" | "destructive";
 
@@ -63,7 +65,8 @@ let cached: readonly ToolSpec[] | undefined;
 /** The 116 tool specs, in the upstream's order. */
 export function loadToolCatalog(): readonly ToolSpec[] {
   if (cached) return cached;
-  const file = new URL("./tools.json", import.meta.url);
+  // From the package root, so the sources and any build of them (bundled or not) read the same file.
+  const file = join(PROJECT_ROOT, "examples/smartlead/tools.json");
   const parsed = CatalogSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
   if (!parsed.success) {
     throw new Error(`examples/smartlead/tools.json is invalid: ${z.prettifyError(parsed.error)}`);

@@ -6,7 +6,6 @@
 // Logs go to stderr: in stdio mode stdout carries JSON-RPC only.
 import { parseArgs } from "node:util";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { startSmartleadHttpServer } from "./http.ts";
 import { createSmartleadServer } from "./server.ts";
 
 const { values } = parseArgs({
@@ -54,6 +53,8 @@ process.once("SIGTERM", () => void stop("SIGTERM"));
 process.once("SIGINT", () => void stop("SIGINT"));
 
 if (values.http) {
+  // Loaded only here: the HTTP server brings express, which the stdio demo behind `npm start` does not need.
+  const { startSmartleadHttpServer } = await import("./http.ts");
   try {
     const http = await startSmartleadHttpServer({ host: values.host, port, ...(stepDelayMs === undefined ? {} : { stepDelayMs }) });
     closeServer = http.close;

@@ -1,10 +1,10 @@
 // Offline work: the config, the environment and the database of this deployment, opened directly (in
-// embedded mode a process that holds the PGlite files is reached through its socket). Imported only by
-// commands that run without a gateway: it loads the whole storage layer.
+// embedded mode a process that holds the PGlite files is reached through its socket). The storage layer
+// is loaded only when a command opens the database.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadConfig, parseEnv, type Env, type GatehouseConfig } from "../config/index.ts";
-import { openStorage, type StorageHandles } from "../main.ts";
+import type { StorageHandles } from "../main.ts";
 import { CommandFailed, type GlobalOptions } from "./usage.ts";
 
 export interface CliContext {
@@ -32,6 +32,7 @@ export async function withStorage<T>(
   const named = options.dataDir ?? context.env.GATEHOUSE_DATA_DIR;
   // With DATABASE_URL the database is not in the data directory, but a directory named on purpose that does not exist is still a typo.
   if (!isCreating && named && !existsSync(named)) throw new CommandFailed(`the data directory ${resolve(named)} does not exist: check --data-dir / GATEHOUSE_DATA_DIR`);
+  const { openStorage } = await import("../main.ts");
   const storage = await openStorage(context.config, context.env, { isExistingOnly: !isCreating });
   try {
     return await use(storage, context);

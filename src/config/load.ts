@@ -1,8 +1,7 @@
 // Reads gatehouse.json (or builds the zero-setup demo config), interpolates ${VAR} from the
 // environment, validates with zod and resolves relative paths against the config file's folder.
 import { readFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join, resolve } from "node:path";
 import type { z } from "zod";
 import { GatewayError } from "../errors.ts";
 import { PROJECT_ROOT } from "../package-root.ts";
@@ -86,10 +85,10 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, file: string, path:
   return value;
 }
 
-// The compiled gateway (dist/src/config/load.js) runs the compiled demo (dist/examples/…/main.js) with plain
-// node: compiling it with tsx at every start would cost seconds before the banner.
+// The compiled gateway (dist/) runs the compiled demo (dist/examples/smartlead/main.js) with plain node:
+// compiling it with tsx at every start would cost seconds before the banner.
 const isCompiled = import.meta.url.endsWith(".js");
-const DEMO_MAIN = fileURLToPath(new URL(`../../examples/smartlead/main.${isCompiled ? "js" : "ts"}`, import.meta.url));
+const DEMO_MAIN = isCompiled ? join(PROJECT_ROOT, "dist/examples/smartlead/main.js") : join(PROJECT_ROOT, "examples/smartlead/main.ts");
 
 /** The zero-setup config behind `npm start`: the SmartLead-shaped demo upstream over stdio. */
 export function demoConfig(): GatehouseConfigFile {
@@ -103,4 +102,9 @@ export function demoConfig(): GatehouseConfigFile {
       },
     },
   });
+}
+
+/** The data directory of this deployment: GATEHOUSE_DATA_DIR (or --data-dir), else the config's storage.dataDir. */
+export function dataDirOf(config: GatehouseConfig, env: Pick<NodeJS.ProcessEnv, "GATEHOUSE_DATA_DIR">): string {
+  return env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir;
 }

@@ -9,6 +9,8 @@ export interface GatewayProcess {
   child: ChildProcess;
   /** Everything the gateway printed on stdout so far (the start-up banner). */
   stdout(): string;
+  /** The last 20 KB the gateway printed on stderr (its log lines). */
+  stderr(): string;
   kill(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -30,7 +32,7 @@ export async function spawnGateway(configFile: string | null, env: Record<string
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()).slice(-5000));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
   let out = "";
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on("data", (chunk: Buffer) => {
@@ -45,6 +47,7 @@ export async function spawnGateway(configFile: string | null, env: Record<string
     url,
     child,
     stdout: () => out,
+    stderr: () => stderr,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await exited;

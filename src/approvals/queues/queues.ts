@@ -49,6 +49,11 @@ export interface ApprovalQueueDeps {
   startTimeoutMs?: number;
   /** How long close() waits for running jobs, and then for each connection to close (default 10 s). */
   closeTimeoutMs?: number;
+  /**
+   * Workers take jobs only once startWorkers() is called: a gateway starts them when it listens, so their
+   * first polls and stalled-job sweeps do not queue ahead of its own start-up (on PGlite, one session).
+   */
+  isWorkerStartDeferred?: boolean;
 }
 
 export interface ApprovalQueues {
@@ -57,6 +62,8 @@ export interface ApprovalQueues {
   /** Rewrites a message the reaper found behind its approval (its update job was lost or ran out of retries). */
   requestResync(approval: Approval): Promise<void>;
   scheduleExpiry(approval: Approval): Promise<void>;
+  /** Starts the workers of queues opened with `isWorkerStartDeferred` (a no-op otherwise, and when called again). */
+  startWorkers(): void;
   close(): Promise<void>;
 }
 
@@ -90,6 +97,7 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
   const workers: JobWorker[] = [];
 
   const inFlight = createInFlightJobs();
+  let areWorkersStarted = false;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
@@ -156,6 +164,7 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
         },
         {
           concurrency: CONCURRENCY,
+          autorun: !deps.isWorkerStartDeferred,
           ...(factory.isPolling ? { drainDelay: PGLITE_POLL_SECONDS } : {}),
           settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(retry, attemptsMade) },
         },
@@ -173,6 +182,13 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
         report({ queue: kind, approvalId: job.data.approvalId, outcome: isFinal ? "failed" : "retrying", error: error.message });
       });
     }
+    // On Redis, start-up waits for the producers, so a gateway whose queue backend is down does not start.
+    // On PostgreSQL the backend is the database this gateway has just reached and migrated: the producers
+    // connect on their first job. Workers connect on their own either way (a job queued meanwhile waits for
+    // its worker; a worker that cannot connect reports an error event and retries).
+    // Every queue and worker has its connection and has checked the schema before start-up goes on (BullMQ
+    // holds a pool client while it does, and a database blip in that moment is fatal to the process: it is
+    // better met during start-up than after the banner). Deferred workers take jobs from startWorkers().
     const ready = Promise.all([...queues.values(), ...workers].map((item) => item.waitUntilReady()));
     await withTimeout(ready, deps.startTimeoutMs ?? 15_000, () => new Error("timed out"));
   } catch (cause) {
@@ -192,6 +208,11 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
     },
     scheduleExpiry: async (approval) => {
       await enqueue("expire", approval.id, approval.id, { delay: Math.max(0, approval.expiresAt.getTime() - Date.now()) });
+    },
+    startWorkers: () => {
+      if (!deps.isWorkerStartDeferred || areWorkersStarted || closing) return;
+      areWorkersStarted = true;
+      for (const worker of workers) worker.run().catch((error: unknown) => logger.warn({ err: (error as Error).message }, "approval queue worker stopped"));
     },
     close,
   };

@@ -16,6 +16,7 @@ export async function startQueues(deps: {
   logger: Logger;
   onJobEvent?: ApprovalQueueDeps["onJobEvent"];
   retry?: ApprovalQueueDeps["retry"];
+  isWorkerStartDeferred?: boolean;
 }): Promise<ApprovalQueues> {
   const schema = deps.database.schema;
   const backend: ApprovalQueueDeps["backend"] = deps.env.REDIS_URL
@@ -26,5 +27,5 @@ export async function startQueues(deps: {
         // PGlite ignores per-connection search_path; its instance already lists this schema (db/embedded.ts).
         schema: deps.storage.isPglite ? EMBEDDED_QUEUE_SCHEMA : schema === "public" ? "gatehouse_bullmq" : `${schema}_bullmq`,
       };
-  return createApprovalQueues({ backend, service: deps.service, notifier: deps.notifier, logger: deps.logger, onJobEvent: deps.onJobEvent, retry: deps.retry });
+  return createApprovalQueues({ backend, service: deps.service, notifier: deps.notifier, logger: deps.logger, onJobEvent: deps.onJobEvent, retry: deps.retry, isWorkerStartDeferred: deps.isWorkerStartDeferred });
 }

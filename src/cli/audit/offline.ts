@@ -16,6 +16,7 @@ import {
   type PublicKeyInfo,
   type VerifyReport,
 } from "../../audit/index.ts";
+import { dataDirOf } from "../../config/index.ts";
 import { loadCliContext, withStorage, type CliContext } from "../context.ts";
 import type { GlobalOptions } from "../usage.ts";
 import { CommandFailed, UsageError } from "../usage.ts";
@@ -80,11 +81,11 @@ export async function localPublicKey(globals: GlobalOptions): Promise<{ keyId: s
 /** This deployment's signing key, public half: from the environment or the data directory (never created here). */
 async function localKey({ env, config }: CliContext): Promise<PublicKeyInfo | null> {
   if (env.GATEHOUSE_AUDIT_SIGNING_KEY) return parseSigningKey(env.GATEHOUSE_AUDIT_SIGNING_KEY, "GATEHOUSE_AUDIT_SIGNING_KEY");
-  return readSigningKeyFile(join(env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir, SIGNING_KEY_FILE));
+  return readSigningKeyFile(join(dataDirOf(config, env), SIGNING_KEY_FILE));
 }
 
 function configuredCheckpointFile({ env, config }: CliContext): string[] {
-  const file = checkpointFile(config.audit.checkpoints, env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir, config.file ? dirname(config.file) : process.cwd());
+  const file = checkpointFile(config.audit.checkpoints, dataDirOf(config, env), config.file ? dirname(config.file) : process.cwd());
   return file ? [file] : [];
 }
 

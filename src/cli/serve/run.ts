@@ -1,33 +1,74 @@
 // `gatehouse start` and `gatehouse stdio`: run the gateway in this process, print the banner, stop cleanly on
 // the first signal.
 import { resolve } from "node:path";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { PROJECT_ROOT } from "../../config/index.ts";
-import { createLogger, type Logger } from "../../log/index.ts";
-import { startGateway, type GatewayInstance } from "../../main.ts";
-import { createDownstreamServer, type SessionEnd } from "../../proxy/index.ts";
-import { loadCliContext } from "../context.ts";
+import { openEmbeddedDatabase, type EmbeddedDatabase } from "../../db/embedded.ts";
+import type { Logger } from "../../log/index.ts";
+import type { GatewayInstance } from "../../main.ts";
+import { PROJECT_ROOT } from "../../package-root.ts";
+import type { SessionEnd } from "../../proxy/index.ts";
+import type { CliContext } from "../context.ts";
 import { print } from "../output.ts";
+import { dataDirOf as locateCliDataDir } from "../target.ts";
 import type { GlobalOptions } from "../usage.ts";
 import { CommandFailed, UsageError } from "../usage.ts";
 
 /** `gatehouse start`: the gateway over HTTP until a signal stops it. */
 export async function runStart(globals: GlobalOptions): Promise<void> {
-  const { config, env } = await loadCliContext(globals);
-  const logger = createLogger(env.LOG_LEVEL);
-  const instance = await startGateway({ config, env, logger });
+  const { instance, logger } = await launch(globals, { isHttp: true });
   print(startupBanner(instance));
   await untilSignal(instance, logger);
 }
 
+/**
+ * Starts the gateway of this deployment in this process. The embedded database (when there is no
+ * DATABASE_URL) starts first, in its own thread, from the data directory found without loading the
+ * config: the WebAssembly Postgres boots while Node loads the config and the gateway's modules, which
+ * takes most of a second off a start. If the full config names another data directory after all, that
+ * start is closed and the gateway opens the right one; the database is closed here if the gateway fails
+ * before taking it over.
+ */
+async function launch(
+  globals: GlobalOptions,
+  options: { isHttp: boolean; defaultLogLevel?: string; check?: (context: CliContext) => void },
+): Promise<{ instance: GatewayInstance; logger: Logger; context: CliContext }> {
+  let logger: Logger | undefined;
+  const onFailure = (error: Error) => {
+    const message = "the embedded database failed; requests that need it fail until the gateway is restarted";
+    if (logger) logger.error({ err: error.message }, message);
+    else process.stderr.write(`gatehouse: ${message}: ${error.message}\n`);
+  };
+  const earlyDir = process.env.DATABASE_URL ? undefined : await locateCliDataDir(globals);
+  let embedded: Promise<EmbeddedDatabase> | undefined = earlyDir ? openEmbeddedDatabase(earlyDir, { onFailure }) : undefined;
+  embedded?.catch(() => {}); // reported where the gateway awaits it
+  const closeEmbedded = () => embedded?.then((database) => database.close()).catch(() => {});
+  try {
+    const [{ loadCliContext }, { dataDirOf }, { createLogger }] = await Promise.all([import("../context.ts"), import("../../config/index.ts"), import("../../log/index.ts")]);
+    const context = await loadCliContext(globals);
+    options.check?.(context);
+    logger = createLogger(context.env.LOG_LEVEL ?? options.defaultLogLevel);
+    if (earlyDir && resolve(dataDirOf(context.config, context.env)) !== earlyDir) {
+      await closeEmbedded();
+      embedded = undefined;
+    }
+    const { startGateway } = await import("../../main.ts");
+    const instance = await startGateway({ ...context, logger, isHttp: options.isHttp, embedded });
+    return { instance, logger, context };
+  } catch (error) {
+    await closeEmbedded();
+    throw error;
+  }
+}
+
 /** `gatehouse stdio`: MCP over stdin/stdout for desktop clients, acting as one grant. */
 export async function runStdio(options: { grant?: string }, globals: GlobalOptions): Promise<void> {
-  const { config, env } = await loadCliContext(globals);
-  const grantName = options.grant ?? (config.isDemo ? "demo" : undefined);
-  if (!grantName) throw new UsageError("gatehouse stdio needs --grant <name> (see `gatehouse grants list`)");
-  const logger = createLogger(env.LOG_LEVEL ?? "warn");
-  const instance = await startGateway({ config, env, logger, isHttp: false });
-  const grant = await instance.grants.findByName(grantName);
+  let grantName = options.grant;
+  const check = ({ config }: CliContext) => {
+    grantName ??= config.isDemo ? "demo" : undefined;
+    if (!grantName) throw new UsageError("gatehouse stdio needs --grant <name> (see `gatehouse grants list`)");
+  };
+  const { instance, logger } = await launch(globals, { isHttp: false, defaultLogLevel: "warn", check });
+  const [{ createDownstreamServer }, { StdioServerTransport }] = await Promise.all([import("../../proxy/index.ts"), import("@modelcontextprotocol/sdk/server/stdio.js")]);
+  const grant = await instance.grants.findByName(grantName!);
   if (!grant || grant.revokedAt) {
     await instance.close();
     throw new CommandFailed(`No active grant named "${grantName}" (see \`gatehouse grants list\`).`);

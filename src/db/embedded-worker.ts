@@ -1,0 +1,51 @@
+// The embedded database's thread: PGlite (Postgres compiled to WebAssembly) and its socket server run here,
+// off the gateway's event loop. Everything talks to it over the loopback socket anyway, so the thread is
+// invisible to them; what it buys is that Postgres boots while the gateway loads, and that every query's
+// work runs on a core of its own instead of between the gateway's requests.
+// Messages: in workerData the data directory (null: in memory) and start parameters; to the parent
+// { type: "ready", port } or { type: "failed", message }; from the parent "close", answered by "closed".
+import { parentPort, workerData } from "node:worker_threads";
+import { PGlite } from "@electric-sql/pglite";
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { useSessionQueue } from "./pglite-session-queue.ts";
+
+export interface EmbeddedWorkerData {
+  /** PGlite's data directory; null keeps the database in memory. */
+  pgdata: string | null;
+  settings: string[];
+  searchPath: string;
+}
+
+export type EmbeddedWorkerMessage = { type: "ready"; port: number } | { type: "failed"; message: string } | { type: "closed" };
+
+const { pgdata, settings, searchPath } = workerData as EmbeddedWorkerData;
+const port = parentPort!;
+const send = (message: EmbeddedWorkerMessage) => port.postMessage(message);
+
+async function boot(): Promise<{ db: PGlite; server: PGLiteSocketServer }> {
+  const db = await PGlite.create(pgdata ?? "memory://", { startParams: [...PGlite.defaultStartParams, ...settings] });
+  await db.exec(`SET search_path TO ${searchPath}`);
+  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
+  useSessionQueue(server, db);
+  await server.start();
+  return { db, server };
+}
+
+const booting = boot();
+booting.then(
+  ({ server }) => send({ type: "ready", port: Number(server.getServerConn().split(":").pop()) }),
+  (error: unknown) => send({ type: "failed", message: (error as Error).message }),
+);
+
+port.on("message", (message: unknown) => {
+  if (message !== "close") return;
+  void (async () => {
+    const started = await booting.catch(() => null);
+    if (started) {
+      await started.server.stop().catch(() => {});
+      await started.db.close().catch(() => {});
+    }
+    send({ type: "closed" });
+    port.close();
+  })();
+});
