@@ -227,6 +227,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     const directory = slackClient && slackModule ? slackModule.createSlackDirectory(slackClient) : null;
     let notifications: ApprovalNotifications = NO_NOTIFICATIONS;
     let resyncMessages = async (): Promise<void> => {};
+    let refreshStaleMessage = async (_id: string): Promise<void> => {};
     const approvals = await startApprovals({
       database,
       databaseUrl: storage.isPglite ? null : storage.url,
@@ -280,7 +281,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
             logger,
             defaultChannel: approvalsChannel?.id ?? null,
             auditRefusals: false,
-            onStale: (id) => void refreshMessage(id),
+            onStale: (id) => void refreshStaleMessage(id),
           })
         : null;
     if (slack) {
@@ -290,23 +291,30 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       logger.info("Slack is off (no SLACK_BOT_TOKEN): decide held calls with `gatehouse approvals` or POST /api/approvals/:id/approve|deny");
     }
     phases.mark("slack");
-    const queues = await startQueues({ env, database, storage, service: approvals.service, notifier: slack?.notifier ?? null, logger, isWorkerStartDeferred: true });
-    phases.mark("queues");
-    closers.push(queues.close);
-    notifications = queues;
-    async function refreshMessage(id: string): Promise<void> {
-      const approval = await approvals.repo.get(id);
-      if (approval) await queues.requestUpdate(approval).catch((error: unknown) => logger.warn({ err: (error as Error).message, approval: id }, "could not queue a Slack update"));
-    }
-    // Every change, made in any process, rewrites the reviewer message (jobs are deduplicated); the
-    // reaper rewrites messages left behind while the queue was down.
-    if (slack) {
-      const unsubscribeUpdates = approvals.bus.subscribe((change) => void refreshMessage(change.id));
-      closers.push(async () => unsubscribeUpdates());
-      resyncMessages = async () => {
-        for (const approval of await approvals.repo.staleSlackMessages("5 seconds")) await queues.requestResync(approval);
-      };
-    }
+    // The queues connect (and check their schema) while the steps below run; awaited before the listener.
+    const queuesStarting = startQueues({ env, database, storage, service: approvals.service, notifier: slack?.notifier ?? null, logger, isWorkerStartDeferred: true });
+    queuesStarting.catch(() => {}); // awaited in connectQueues
+    closers.push(() => queuesStarting.then((started) => started.close(), () => {}));
+    const connectQueues = async () => {
+      const queues = await queuesStarting;
+      notifications = queues;
+      async function refreshMessage(id: string): Promise<void> {
+        const approval = await approvals.repo.get(id);
+        if (approval) await queues.requestUpdate(approval).catch((error: unknown) => logger.warn({ err: (error as Error).message, approval: id }, "could not queue a Slack update"));
+      }
+      refreshStaleMessage = refreshMessage;
+      // Every change, made in any process, rewrites the reviewer message (jobs are deduplicated); the
+      // reaper rewrites messages left behind while the queue was down.
+      if (slack) {
+        const unsubscribeUpdates = approvals.bus.subscribe((change) => void refreshMessage(change.id));
+        closers.push(async () => unsubscribeUpdates());
+        resyncMessages = async () => {
+          for (const approval of await approvals.repo.staleSlackMessages("5 seconds")) await queues.requestResync(approval);
+        };
+      }
+      phases.mark("queues");
+      return queues;
+    };
     const tasksFor = (grant: Grant): TaskSupport => ({
       store: createPostgresTaskStore(database, { grantName: grant.name }),
       onTaskCancelled: async (task) => {
@@ -332,6 +340,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
 
     let url: string | null = null;
     let mcpRoute: McpRoute | null = null;
+    let queues: Awaited<ReturnType<typeof connectQueues>> | undefined;
     if (isHttp) {
       const { app, mcp } = createHttpApp({
         gateway,
@@ -359,6 +368,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         slackRouter: slack?.mode === "http" ? slack.router : undefined,
       });
       mcpRoute = mcp;
+      queues = await connectQueues();
       const server: HttpServer = app.listen(env.PORT ?? config.listen.port, env.HOST ?? config.listen.host);
       await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e as Error))]);
       closers.push(async () => {
@@ -380,6 +390,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         closers.push(() => removeGatewayFile(dataDir, process.pid));
       }
     }
+    queues ??= await connectQueues();
     phases.mark("http");
     queues.startWorkers();
     logger.debug({ startupMs: phases.total(), phases: phases.list() }, "start-up phases");

@@ -12,7 +12,7 @@ import pg from "pg";
 import { DEMO_UPSTREAM, dropSchema, storageLabel } from "./helpers/gateway.ts";
 import { spawnGateway, waitUntil, type GatewayProcess } from "./helpers/process.ts";
 
-const PHASES = ["storage", "keys and grants", "policies", "policy admin and sealing key", "approvals", "slack", "queues", "upstreams", "http"];
+const PHASES = ["storage", "keys and grants", "policies", "policy admin and sealing key", "approvals", "slack", "upstreams", "queues", "http"];
 
 describe(`gatehouse start: start-up phases and the embedded database (${storageLabel()})`, () => {
   let dir: string;
