@@ -5,9 +5,10 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { PROJECT_ROOT } from "../../config/index.ts";
 import { createLogger, type Logger } from "../../log/index.ts";
 import { startGateway, type GatewayInstance } from "../../main.ts";
-import { createDownstreamServer, type SessionEnd } from "../../proxy/index.ts";
+import { createDownstreamServer, type Gateway, type SessionEnd } from "../../proxy/index.ts";
 import { loadCliContext } from "../context.ts";
 import { print } from "../output.ts";
+import { separateStateNotice } from "./separate-state.ts";
 import type { GlobalOptions } from "../usage.ts";
 import { CommandFailed, UsageError } from "../usage.ts";
 
@@ -26,6 +27,8 @@ export async function runStdio(options: { grant?: string }, globals: GlobalOptio
   const grantName = options.grant ?? (config.isDemo ? "demo" : undefined);
   if (!grantName) throw new UsageError("gatehouse stdio needs --grant <name> (see `gatehouse grants list`)");
   const logger = createLogger(env.LOG_LEVEL ?? "warn");
+  const notice = await separateStateNotice(config, env);
+  if (notice) process.stderr.write(`${notice}\n`);
   const instance = await startGateway({ config, env, logger, isHttp: false });
   const grant = await instance.grants.findByName(grantName);
   if (!grant || grant.revokedAt) {
@@ -36,32 +39,67 @@ export async function runStdio(options: { grant?: string }, globals: GlobalOptio
   // Closing stdin is the client ending the session: calls it still waits for are cancelled. A
   // signal stops the gateway: held calls get their pending answer and stay open.
   let endReason: SessionEnd | null = null;
-  const server = createDownstreamServer(instance.gateway, { grant, sessionId: () => sessionId, endReason: () => endReason }, { tasks: instance.tasksFor(grant), logger });
+  const calls = trackCalls(instance.gateway);
+  const server = createDownstreamServer(calls.gateway, { grant, sessionId: () => sessionId, endReason: () => endReason }, { tasks: instance.tasksFor(grant), logger });
   const transport = new StdioServerTransport();
-  // The client went away (stdin closed): close, then exit like the signal path does.
-  transport.onclose = () => void closeAndExit(instance, logger);
-  process.stdin.on("end", () => {
-    endReason ??= "ended";
-    void server.close();
-  });
+  let exiting: Promise<never> | undefined;
+  // The client went away: end the session, let its calls record their cancellation (the database is
+  // still open), then close and exit 0 like the signal path does.
+  // (Started on the next tick: server.close() calls transport.onclose, which lands here again.)
+  const endSession = () =>
+    (exiting ??= Promise.resolve().then(async () => {
+      endReason ??= "ended";
+      await server.close();
+      await calls.settled(CALLS_GRACE_MS);
+      return closeAndExit(instance, logger);
+    }));
+  transport.onclose = () => void endSession();
+  process.stdin.on("end", () => void endSession());
   await server.connect(transport);
-  await untilSignal(instance, logger, () => {
-    endReason ??= "stopping";
-  });
+  await untilSignal(
+    instance,
+    logger,
+    () => {
+      endReason ??= "stopping";
+    },
+    () => (exiting ??= closeAndExit(instance, logger)),
+  );
+}
+
+/** How long a client that closed stdin waits for its calls to record their end before the gateway closes anyway. */
+const CALLS_GRACE_MS = 10_000;
+
+/** The gateway with its tool calls counted, so the end of a session can wait for them to finish. */
+function trackCalls(gateway: Gateway): { gateway: Gateway; settled(timeoutMs: number): Promise<void> } {
+  const running = new Set<Promise<unknown>>();
+  const callTool: Gateway["callTool"] = (...args) => {
+    const call = gateway.callTool(...args);
+    running.add(call);
+    void call.finally(() => running.delete(call)).catch(() => {});
+    return call;
+  };
+  return {
+    gateway: { ...gateway, callTool },
+    async settled(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...running]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+    },
+  };
 }
 
 // The first SIGINT/SIGTERM closes everything this process opened, then the process exits. It does not
 // wait for the event loop to drain: work that outlived the close (a request still waiting for a timer, a
 // socket some library keeps) can do nothing useful any more, and must not hold a deploy until SIGKILL.
 // A second signal while closing gets Node's default: immediate termination.
-async function untilSignal(instance: GatewayInstance, logger: Logger, onSignal?: () => void): Promise<never> {
+async function untilSignal(instance: GatewayInstance, logger: Logger, onSignal?: () => void, stop = () => closeAndExit(instance, logger)): Promise<never> {
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
   logger.info({ signal }, "stopping");
   onSignal?.();
-  return closeAndExit(instance, logger);
+  return stop();
 }
 
 async function closeAndExit(instance: GatewayInstance, logger: Logger): Promise<never> {
