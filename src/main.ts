@@ -10,10 +10,11 @@ import { startApprovals, type ApprovalsModule } from "./approvals/module.ts";
 import { checkpointFile, createAuditWriter, loadSigningKey, startCheckpoints, type Checkpointer } from "./audit/index.ts";
 import { dataDirOf, resolveApprovalsChannel, type ApprovalsChannel, type Env, type GatehouseConfig } from "./config/index.ts";
 import { connectDatabase, hasEmbeddedDatabase, migrateDatabase, openEmbeddedDatabase, type Database, type EmbeddedDatabase } from "./db/index.ts";
-import { removeGatewayFile, writeGatewayFile } from "./discovery/index.ts";
+import { registerRunningGateway, removeGatewayFile, storageIdentity, unregisterRunningGateway, writeGatewayFile } from "./discovery/index.ts";
 import { GatewayError } from "./errors.ts";
 import { createGrantStore, generateToken, type Grant, type GrantStore } from "./grants/index.ts";
 import { createHttpApp } from "./http/app.ts";
+import { hostRulesFor } from "./http/host-guard.ts";
 import type { McpRoute } from "./http/mcp.ts";
 import { createLogger, type Logger } from "./log/index.ts";
 import { createMetrics } from "./metrics/index.ts";
@@ -360,6 +361,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         maxBodyBytes: config.limits.maxBodyBytes,
         sessionLimits: { idleMs: config.limits.sessionIdleSeconds * 1000, maxPerGrant: config.limits.maxSessionsPerGrant },
         anonymousGrant,
+        hostRules: hostRulesFor({ listenHost: env.HOST ?? config.listen.host, allowedHosts: config.listen.allowedHosts, allowedOrigins: config.listen.allowedOrigins, publicUrl: config.dashboard.publicUrl }),
         adminToken,
         auditKey: { keyId: auditKey.keyId, publicKey: auditKey.publicKey, publicKeyPem: auditKey.publicKeyPem },
         auditCheckpointFile: config.audit.checkpoints.enabled ? checkpointFile(config.audit.checkpoints, dataDir, checkpointBaseDir) : null,
@@ -387,6 +389,10 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         const isAdminTokenGenerated = adminToken !== undefined && adminToken !== env.GATEHOUSE_ADMIN_TOKEN;
         await mkdir(dataDir, { recursive: true });
         await writeGatewayFile(dataDir, { url, pid: process.pid, startedAt: new Date().toISOString(), ...(isAdminTokenGenerated && { adminToken }) });
+        // Lets a `gatehouse stdio` started elsewhere tell that it would not share this gateway's state.
+        const running = { dataDir: resolve(dataDir), storage: storageIdentity(env.DATABASE_URL, resolve(dataDir), env.GATEHOUSE_DB_SCHEMA ?? config.storage.schema), configFile: config.file };
+        await registerRunningGateway(env.GATEHOUSE_STATE_DIR, running).catch((error: unknown) => logger.debug({ err: (error as Error).message }, "cannot record this gateway in the running-gateways folder"));
+        closers.push(() => unregisterRunningGateway(env.GATEHOUSE_STATE_DIR, running.dataDir));
         closers.push(() => removeGatewayFile(dataDir, process.pid));
       }
     }

@@ -21,6 +21,8 @@ export const EnvSchema = z.object({
   GATEHOUSE_AUDIT_SIGNING_KEY: optional,
   /** The CLI votes as the reviewer this token belongs to (`gatehouse approvals approve|deny`). */
   GATEHOUSE_REVIEWER_TOKEN: optional,
+  /** Where running gateways leave a pointer to their data directory (default ~/.local/state/gatehouse). */
+  GATEHOUSE_STATE_DIR: optional,
   LOG_LEVEL: optional,
   SLACK_BOT_TOKEN: optional,
   SLACK_SIGNING_SECRET: optional,

@@ -61,11 +61,45 @@ const OidcSchema = z
   })
   .strict();
 
+/** A Host header value: name or address, optional port, nothing else; or "*". */
+function isHostEntry(entry: string): boolean {
+  if (entry === "*") return true;
+  try {
+    const url = new URL(`http://${entry}`);
+    const lower = entry.toLowerCase();
+    return url.host === lower || `${url.host}:80` === lower;
+  } catch {
+    return false;
+  }
+}
+
+/** scheme://host[:port] (http or https, no path), "null" (sandboxed pages, files) or "*". */
+function isOriginEntry(entry: string): boolean {
+  if (entry === "*" || entry === "null") return true;
+  try {
+    const url = new URL(entry);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === entry.toLowerCase().replace(/\/$/, "");
+  } catch {
+    return false;
+  }
+}
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
     listen: z
-      .object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).max(65535).default(8787) })
+      .object({
+        host: z.string().default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535).default(8787),
+        allowedHosts: z
+          .array(z.string().refine(isHostEntry, { error: (issue) => `${JSON.stringify(issue.input)} is not a host as clients send it in the Host header (name, name:port, 192.0.2.7:8787, [::1]:8787), or "*"` }))
+          .optional()
+          .describe("Host header values served besides the loopback names (DNS-rebinding protection); set for a non-loopback bind or a reverse proxy; \"*\": any"),
+        allowedOrigins: z
+          .array(z.string().refine(isOriginEntry, { error: (issue) => `${JSON.stringify(issue.input)} is not an origin (https://app.example.com, http://localhost:6274), "null" or "*"` }))
+          .optional()
+          .describe("Origins of web pages allowed to call the gateway besides its own; \"*\": any"),
+      })
       .strict()
       .default({ host: "127.0.0.1", port: 8787 }),
     auth: z

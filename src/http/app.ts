@@ -16,7 +16,9 @@ import { bearerToken } from "./callers.ts";
 import { createErrorHandler, problem } from "./errors.ts";
 import { createDashboardRouter } from "../dashboard/index.ts";
 import type { DashboardConfig } from "../config/index.ts";
+import { createHostGuard, type HostRules } from "./host-guard.ts";
 import { createMcpRoute, type McpRoute } from "./mcp.ts";
+import { createOAuthMetadataRouter, unauthorizedAnswer } from "./oauth-metadata.ts";
 import type { SessionLimits } from "./mcp-sessions.ts";
 
 export interface HttpAppDeps {
@@ -39,6 +41,8 @@ export interface HttpAppDeps {
   maxBodyBytes: number;
   /** Idle timeout and per-grant cap of MCP sessions. */
   sessionLimits: SessionLimits;
+  /** Which Host and Origin headers are served (DNS-rebinding protection). */
+  hostRules: HostRules;
   /** Set when auth mode is "none": every request acts as this grant. */
   anonymousGrant: Grant | null;
   adminToken: string | undefined;
@@ -60,7 +64,18 @@ export function createHttpApp(deps: HttpAppDeps): { app: Express; mcp: McpRoute 
   app.disable("x-powered-by");
   const json = express.json({ limit: deps.maxBodyBytes, type: ["application/json", "application/*+json"] });
 
-  const mcp = createMcpRoute({ gateway: deps.gateway, logger: deps.logger, tasksFor: deps.tasksFor, authenticate: (req) => authenticateAgent(req, deps), limits: deps.sessionLimits });
+  const mcp = createMcpRoute({
+    gateway: deps.gateway,
+    logger: deps.logger,
+    tasksFor: deps.tasksFor,
+    authenticate: (req) => authenticateAgent(req, deps),
+    unauthorized: (req) => unauthorizedAnswer(req, deps.dashboard.publicUrl),
+    limits: deps.sessionLimits,
+  });
+  if (deps.hostRules.warning) deps.logger.warn(deps.hostRules.warning);
+  // First of all, before any body is read: a request under a name this gateway does not serve goes no further.
+  app.use(createHostGuard(deps.hostRules, (refusal, req) => deps.logger.warn({ header: refusal.header, value: refusal.value, path: req.path }, "request refused: Host or Origin not allowed")));
+  app.use(createOAuthMetadataRouter({ isTokenRequired: !deps.anonymousGrant, publicUrl: deps.dashboard.publicUrl }));
   if (deps.slackRouter) app.use("/slack/events", deps.slackRouter);
   // Not the dashboard's: without an HTTP Slack receiver (Socket Mode, or Slack off) nothing is served here.
   app.use("/slack", (req, res) => problem(res, 404, "not_found", `No Slack route ${req.method} ${req.originalUrl.split("?")[0]} (with the HTTP receiver on, Slack posts to /slack/events; over Socket Mode nothing is served here)`));

@@ -38,6 +38,8 @@ export function createMcpRoute(deps: {
   logger: Logger;
   tasksFor?: (grant: Grant) => TaskSupport;
   authenticate: (req: Request) => Promise<Grant | null>;
+  /** The 401 for a request without a valid grant token: its WWW-Authenticate challenge and message. */
+  unauthorized: (req: Request) => { challenge: string; message: string };
   limits: SessionLimits;
 }): McpRoute {
   const registry = createSessionRegistry<SessionResources>(deps.limits);
@@ -56,7 +58,8 @@ export function createMcpRoute(deps: {
       return;
     }
     if (!grant) {
-      res.status(401).set("WWW-Authenticate", 'Bearer realm="gatehouse"').json(jsonRpcError(-32001, "Unauthorized: send Authorization: Bearer <grant token> (create one with `gatehouse grants create --name <n>`)"));
+      const { challenge, message } = deps.unauthorized(req);
+      res.status(401).set("WWW-Authenticate", challenge).json(jsonRpcError(-32001, message));
       return;
     }
     const sessionId = req.header("mcp-session-id");

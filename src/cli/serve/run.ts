@@ -5,7 +5,7 @@ import { openEmbeddedDatabase, type EmbeddedDatabase } from "../../db/embedded.t
 import type { Logger } from "../../log/index.ts";
 import type { GatewayInstance } from "../../main.ts";
 import { PROJECT_ROOT } from "../../package-root.ts";
-import type { SessionEnd } from "../../proxy/index.ts";
+import type { Gateway, SessionEnd } from "../../proxy/index.ts";
 import type { CliContext } from "../context.ts";
 import { print } from "../output.ts";
 import { dataDirOf as locateCliDataDir } from "../target.ts";
@@ -29,7 +29,7 @@ export async function runStart(globals: GlobalOptions): Promise<void> {
  */
 async function launch(
   globals: GlobalOptions,
-  options: { isHttp: boolean; defaultLogLevel?: string; check?: (context: CliContext) => void },
+  options: { isHttp: boolean; defaultLogLevel?: string; check?: (context: CliContext) => void | Promise<void> },
 ): Promise<{ instance: GatewayInstance; logger: Logger; context: CliContext }> {
   let logger: Logger | undefined;
   const onFailure = (error: Error) => {
@@ -44,7 +44,7 @@ async function launch(
   try {
     const [{ loadCliContext }, { dataDirOf }, { createLogger }] = await Promise.all([import("../context.ts"), import("../../config/index.ts"), import("../../log/index.ts")]);
     const context = await loadCliContext(globals);
-    options.check?.(context);
+    await options.check?.(context);
     logger = createLogger(context.env.LOG_LEVEL ?? options.defaultLogLevel);
     if (earlyDir && resolve(dataDirOf(context.config, context.env)) !== earlyDir) {
       await closeEmbedded();
@@ -62,9 +62,12 @@ async function launch(
 /** `gatehouse stdio`: MCP over stdin/stdout for desktop clients, acting as one grant. */
 export async function runStdio(options: { grant?: string }, globals: GlobalOptions): Promise<void> {
   let grantName = options.grant;
-  const check = ({ config }: CliContext) => {
+  const check = async ({ config, env }: CliContext) => {
     grantName ??= config.isDemo ? "demo" : undefined;
     if (!grantName) throw new UsageError("gatehouse stdio needs --grant <name> (see `gatehouse grants list`)");
+    const { separateStateNotice } = await import("./separate-state.ts");
+    const notice = await separateStateNotice(config, env);
+    if (notice) process.stderr.write(`${notice}\n`);
   };
   const { instance, logger } = await launch(globals, { isHttp: false, defaultLogLevel: "warn", check });
   const [{ createDownstreamServer }, { StdioServerTransport }] = await Promise.all([import("../../proxy/index.ts"), import("@modelcontextprotocol/sdk/server/stdio.js")]);
@@ -77,32 +80,67 @@ export async function runStdio(options: { grant?: string }, globals: GlobalOptio
   // Closing stdin is the client ending the session: calls it still waits for are cancelled. A
   // signal stops the gateway: held calls get their pending answer and stay open.
   let endReason: SessionEnd | null = null;
-  const server = createDownstreamServer(instance.gateway, { grant, sessionId: () => sessionId, endReason: () => endReason }, { tasks: instance.tasksFor(grant), logger });
+  const calls = trackCalls(instance.gateway);
+  const server = createDownstreamServer(calls.gateway, { grant, sessionId: () => sessionId, endReason: () => endReason }, { tasks: instance.tasksFor(grant), logger });
   const transport = new StdioServerTransport();
-  // The client went away (stdin closed): close, then exit like the signal path does.
-  transport.onclose = () => void closeAndExit(instance, logger);
-  process.stdin.on("end", () => {
-    endReason ??= "ended";
-    void server.close();
-  });
+  let exiting: Promise<never> | undefined;
+  // The client went away: end the session, let its calls record their cancellation (the database is
+  // still open), then close and exit 0 like the signal path does.
+  // (Started on the next tick: server.close() calls transport.onclose, which lands here again.)
+  const endSession = () =>
+    (exiting ??= Promise.resolve().then(async () => {
+      endReason ??= "ended";
+      await server.close();
+      await calls.settled(CALLS_GRACE_MS);
+      return closeAndExit(instance, logger);
+    }));
+  transport.onclose = () => void endSession();
+  process.stdin.on("end", () => void endSession());
   await server.connect(transport);
-  await untilSignal(instance, logger, () => {
-    endReason ??= "stopping";
-  });
+  await untilSignal(
+    instance,
+    logger,
+    () => {
+      endReason ??= "stopping";
+    },
+    () => (exiting ??= closeAndExit(instance, logger)),
+  );
+}
+
+/** How long a client that closed stdin waits for its calls to record their end before the gateway closes anyway. */
+const CALLS_GRACE_MS = 10_000;
+
+/** The gateway with its tool calls counted, so the end of a session can wait for them to finish. */
+function trackCalls(gateway: Gateway): { gateway: Gateway; settled(timeoutMs: number): Promise<void> } {
+  const running = new Set<Promise<unknown>>();
+  const callTool: Gateway["callTool"] = (...args) => {
+    const call = gateway.callTool(...args);
+    running.add(call);
+    void call.finally(() => running.delete(call)).catch(() => {});
+    return call;
+  };
+  return {
+    gateway: { ...gateway, callTool },
+    async settled(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...running]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+    },
+  };
 }
 
 // The first SIGINT/SIGTERM closes everything this process opened, then the process exits. It does not
 // wait for the event loop to drain: work that outlived the close (a request still waiting for a timer, a
 // socket some library keeps) can do nothing useful any more, and must not hold a deploy until SIGKILL.
 // A second signal while closing gets Node's default: immediate termination.
-async function untilSignal(instance: GatewayInstance, logger: Logger, onSignal?: () => void): Promise<never> {
+async function untilSignal(instance: GatewayInstance, logger: Logger, onSignal?: () => void, stop = () => closeAndExit(instance, logger)): Promise<never> {
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
   logger.info({ signal }, "stopping");
   onSignal?.();
-  return closeAndExit(instance, logger);
+  return stop();
 }
 
 async function closeAndExit(instance: GatewayInstance, logger: Logger): Promise<never> {
