@@ -148,6 +148,9 @@ describe(`policy on resources and prompts (${storageLabel()})`, () => {
     assert.ok(gets.some((e) => e.type === "prompt.hidden" && e.data.prompt === "test_prompt_with_image"));
     assert.ok(gets.some((e) => e.type === "prompt.denied" && e.data.prompt === "test_prompt_with_arguments"));
     assert.ok(reads.every((e) => typeof e.data.sessionId === "string"));
+    // Reads and gets are events only: no tool_calls rows (no tool of conf was called in this file).
+    const calls = await fetch(`${gw.url}/api/audit/calls?upstream=conf`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    assert.deepEqual(((await calls.json()) as { rows: unknown[] }).rows, []);
     const verify = await fetch(`${gw.url}/api/audit/verify`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     const verdict = (await verify.json()) as { ok: boolean; problems: string[] };
     assert.deepEqual(verdict.problems, [], "the chain with these events verifies");
