@@ -157,3 +157,26 @@ describe(`policy on resources and prompts (${storageLabel()})`, () => {
     assert.equal(verdict.ok, true);
   });
 });
+
+describe(`an upstream whose policy never loaded (${storageLabel()})`, () => {
+  let conformance: Awaited<ReturnType<typeof startConformanceServer>>;
+  let gw: TestGateway;
+  let agent: Client;
+
+  before(async () => {
+    conformance = await startConformanceServer();
+    gw = await startTestGateway({ upstreams: { conf: { url: conformance.url } }, policies: { conf: "{ not json" } });
+    agent = await gw.connect(await gw.createToken("no-policy-agent"));
+  });
+  after(async () => {
+    await gw?.close();
+    await conformance?.close();
+  });
+
+  it("lists none of its resources and prompts and refuses to read them", async () => {
+    assert.deepEqual((await agent.listResources()).resources, []);
+    assert.deepEqual((await agent.listPrompts()).prompts, []);
+    const denied = await failure(agent.readResource({ uri: "test://static-text" }));
+    assert.match(denied.message, /No valid policy is loaded for upstream "conf"; every resource of it is denied\./);
+  });
+});
