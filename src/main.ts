@@ -380,9 +380,6 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         server.closeAllConnections();
         await closed;
       });
-      // What a client may see changes with the policy and the upstream's tools: tell it to list again.
-      events.on("policy.reloaded", () => mcp.notifyToolsChanged());
-      for (const upstream of upstreams.values()) upstream.onToolsChanged(() => mcp.notifyToolsChanged());
       const address = server.address() as AddressInfo;
       url = `http://${formatHost(address.address)}:${address.port}`;
       if (dataDir) {

@@ -131,7 +131,7 @@ describe("JSON Schema", () => {
 
   it("describes the fields editors should offer", () => {
     const schema = JSON.parse(renderPolicyJsonSchema()) as { properties: Record<string, unknown>; definitions: Record<string, unknown> };
-    assert.deepEqual(Object.keys(schema.properties), ["$schema", "version", "default", "hide", "all_tools", "tools"]);
+    assert.deepEqual(Object.keys(schema.properties), ["$schema", "version", "default", "hide", "all_tools", "tools", "resources", "prompts"]);
     assert.ok(schema.definitions["Condition"]);
   });
 });

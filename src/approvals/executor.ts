@@ -7,6 +7,7 @@ import { toStorableJson } from "../audit/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { forward } from "../proxy/gateway.ts";
+import type { Origin } from "../proxy/origin.ts";
 import type { UpstreamConnection } from "../proxy/upstream.ts";
 import type { Sealer } from "../secrets/index.ts";
 import { bindingHash, openArguments } from "./binding.ts";
@@ -16,7 +17,7 @@ import type { Approval } from "./types.ts";
 
 export interface ApprovalExecutor {
   /** Claims and runs the call; null when it is not runnable here (another process claimed it, not approved, other key). */
-  execute(approval: Approval, options?: { onprogress?: (progress: Progress) => void }): Promise<Approval | null>;
+  execute(approval: Approval, options?: { onprogress?: (progress: Progress) => void; origin?: Origin }): Promise<Approval | null>;
 }
 
 // After the upstream answered, its outcome must reach the row: keep trying through a database outage.
@@ -71,7 +72,7 @@ export function createApprovalExecutor(deps: {
       // The executing row is committed; its audit event need not delay the call.
       void deps.service.announce(claimed, actor());
       const started = performance.now();
-      const { result, outcome, error, errorKind } = await forward(upstream, claimed.tool, opened.args, { onprogress: options.onprogress }, claimed.callId);
+      const { result, outcome, error, errorKind } = await forward(upstream, claimed.tool, opened.args, { onprogress: options.onprogress, origin: options.origin }, claimed.callId);
       if (errorKind) deps.metrics?.upstreamErrors.inc({ upstream: upstream.name, kind: errorKind });
       const durationMs = Math.round(performance.now() - started);
       // Sent but unanswered (connection lost, timeout): it may have run, so never `failed`, never retried.

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { CallToolResult, Progress } from "@modelcontextprotocol/sdk/types.js";
 import { toStorableText } from "../audit/index.ts";
 import type { Logger } from "../log/index.ts";
+import type { Origin } from "../proxy/origin.ts";
 import type { ApprovalBus } from "./bus.ts";
 import type { ApprovalExecutor } from "./executor.ts";
 import type { HoldSettings } from "./hold-settings.ts";
@@ -23,6 +24,8 @@ export interface FollowOptions {
   /** Aborted when nobody can receive the answer any more (connection dropped, client timed out). */
   detached?: AbortSignal;
   onprogress?: (progress: Progress) => void;
+  /** The agent request waiting here; an approved call it runs is attributed to it. */
+  origin?: Origin;
   /** The agent came back (identical call, status call) rather than making the first call. */
   isReturn: boolean;
   /** What an explicit cancel means: the agent no longer wants the call, or only stops asking (status calls). */
@@ -82,7 +85,7 @@ export function createApprovalFollower(deps: {
         if (isTerminal(current.status)) return finalResult(current);
         if (current.status === "approved" && isRunnableHere) {
           try {
-            const ran = await deps.executor.execute(current, { onprogress: options.onprogress });
+            const ran = await deps.executor.execute(current, { onprogress: options.onprogress, origin: options.origin });
             if (ran) {
               current = ran;
               continue;

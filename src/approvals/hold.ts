@@ -69,6 +69,7 @@ export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
       signal: extra.signal,
       detached: extra.detached,
       onprogress: extra.onprogress,
+      origin: extra.origin,
       isReturn: opened.kind === "attached",
       onCancel: "cancel_approval",
     });

@@ -43,6 +43,7 @@ export function createApprovalStatusTool(deps: { repo: ApprovalRepository; follo
         signal: extra.signal,
         detached: extra.detached,
         onprogress: extra.onprogress,
+        origin: extra.origin,
         isReturn: true,
         onCancel: "stop_waiting",
       });

@@ -13,7 +13,7 @@ import { createSessionRegistry, type McpSession, type SessionCloseReason, type S
 
 interface SessionResources {
   transport: StreamableHTTPServerTransport;
-  server: { sendToolListChanged(): Promise<void>; close(): Promise<void> };
+  server: { close(): Promise<void> };
   /** Per JSON-RPC request id: aborted when the HTTP response that carries its answer closes first. */
   connections: Map<RequestId, AbortController>;
   close(): Promise<void>;
@@ -28,8 +28,6 @@ export interface McpRoute {
   sessions(): McpSession[];
   /** Called once per session that ends, with its `closeReason` set. Returns an unsubscribe function. */
   onSessionClosed(listener: (session: McpSession) => void): () => void;
-  /** Tells every connected client to list tools again (policy reloaded, upstream tools changed). */
-  notifyToolsChanged(): void;
   close(): Promise<void>;
 }
 
@@ -165,9 +163,6 @@ export function createMcpRoute(deps: {
     sessionCount: () => registry.count(),
     sessions: () => registry.list(),
     onSessionClosed: (listener) => registry.onClosed(listener),
-    notifyToolsChanged: () => {
-      for (const session of registry.list()) void session.resources.server.sendToolListChanged().catch(() => {});
-    },
     close: async () => {
       await whenAnswered(5_000);
       await registry.closeAll("shutdown");

@@ -4,7 +4,7 @@ import type { PolicyIssue } from "./issues.ts";
 import { toJsonPointer } from "./issues.ts";
 import type { ToolPattern } from "./match.ts";
 import { compileToolPattern, findAmbiguousGlobs, matchesToolPattern, sortBySpecificity } from "./match.ts";
-import type { Condition, Limit, Policy, ToolRule } from "./schema.ts";
+import type { AccessRule, Condition, Limit, Policy, ToolRule } from "./schema.ts";
 
 export interface CompiledToolRule {
   readonly key: string;
@@ -19,6 +19,20 @@ export interface CompiledHidePattern {
   readonly pattern: ToolPattern;
 }
 
+export interface CompiledAccessRule {
+  readonly key: string;
+  /** JSON Pointer of the rule, e.g. /resources/test:~1~1static-* */
+  readonly pointer: string;
+  readonly rule: AccessRule;
+  readonly pattern: ToolPattern;
+}
+
+/** The rules of `resources` or `prompts`: exact keys by name, globs most specific first. */
+export interface CompiledAccessRules {
+  readonly exact: ReadonlyMap<string, CompiledAccessRule>;
+  readonly globs: readonly CompiledAccessRule[];
+}
+
 export interface CompiledPolicy {
   readonly source: string;
   readonly document: Policy;
@@ -27,24 +41,21 @@ export interface CompiledPolicy {
   readonly globRules: readonly CompiledToolRule[];
   readonly hidden: readonly CompiledHidePattern[];
   readonly regexes: ReadonlyMap<string, RegExp>;
+  readonly resources: CompiledAccessRules;
+  readonly prompts: CompiledAccessRules;
 }
 
 export type CompileResult = { ok: true; policy: CompiledPolicy; warnings: string[] } | { ok: false; errors: PolicyIssue[] };
 
 export function compilePolicy(document: Policy, source: string): CompileResult {
-  const rules = Object.entries(document.tools).map(([key, rule]) => ({
-    key,
-    pointer: toJsonPointer(["tools", key]),
-    rule,
-    pattern: compileToolPattern(key),
-  }));
-  const errors = findAmbiguousGlobs(rules.map((entry) => entry.pattern)).map(([first, second]) => ({
-    file: source,
-    path: toJsonPointer(["tools", second]),
-    message:
-      `tool keys "${first}" and "${second}" have the same literal prefix ` +
-      `"${compileToolPattern(first).literalPrefix}", so neither is more specific; list the tools by name or make one prefix longer`,
-  }));
+  const rules = keyedRules("tools", document.tools);
+  const resources = keyedRules("resources", document.resources);
+  const prompts = keyedRules("prompts", document.prompts);
+  const errors = [
+    ...ambiguityErrors(source, "tools", "tool", rules),
+    ...ambiguityErrors(source, "resources", "resource", resources),
+    ...ambiguityErrors(source, "prompts", "prompt", prompts),
+  ];
   if (errors.length > 0) return { ok: false, errors };
 
   const policy: CompiledPolicy = {
@@ -54,8 +65,33 @@ export function compilePolicy(document: Policy, source: string): CompileResult {
     globRules: sortBySpecificity(rules.filter((entry) => entry.pattern.isGlob)),
     hidden: document.hide.map((pattern, index) => ({ pointer: `/hide/${index}`, pattern: compileToolPattern(pattern) })),
     regexes: new Map(allConditions(document).flatMap(regexEntries)),
+    resources: accessRules(resources),
+    prompts: accessRules(prompts),
   };
   return { ok: true, policy, warnings: collectWarnings(policy).map((warning) => `${source}: ${warning}`) };
+}
+
+function keyedRules<R>(section: string, record: Record<string, R>) {
+  return Object.entries(record).map(([key, rule]) => ({ key, pointer: toJsonPointer([section, key]), rule, pattern: compileToolPattern(key) }));
+}
+
+function ambiguityErrors(source: string, section: string, noun: string, rules: ReadonlyArray<{ pattern: ToolPattern }>): PolicyIssue[] {
+  return findAmbiguousGlobs(rules.map((entry) => entry.pattern)).map(([first, second]) => ({
+    file: source,
+    path: toJsonPointer([section, second]),
+    message:
+      `${noun} keys "${first}" and "${second}" have the same literal prefix ` +
+      `"${compileToolPattern(first).literalPrefix}", so neither is more specific; list the ${noun}s by name or make one prefix longer`,
+  }));
+}
+
+function accessRules(rules: CompiledAccessRule[]): CompiledAccessRules {
+  return { exact: new Map(rules.filter((entry) => !entry.pattern.isGlob).map((entry) => [entry.key, entry])), globs: sortBySpecificity(rules.filter((entry) => entry.pattern.isGlob)) };
+}
+
+/** The most specific `resources` or `prompts` key matching `name`, or null. */
+export function findAccessRule(rules: CompiledAccessRules, name: string): CompiledAccessRule | null {
+  return rules.exact.get(name) ?? rules.globs.find((entry) => matchesToolPattern(entry.pattern, name)) ?? null;
 }
 
 export function findToolRule(policy: CompiledPolicy, toolName: string): CompiledToolRule | null {

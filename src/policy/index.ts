@@ -1,4 +1,6 @@
 // Public surface of the policy engine: schema, load + hot reload, pure evaluation, explain, starter.
+export type { AccessDecision, AccessKind } from "./access.ts";
+export { decidePrompt, decideResource } from "./access.ts";
 export type { CompiledHidePattern, CompiledPolicy, CompiledToolRule } from "./compile.ts";
 export { findHidePattern, findToolRule } from "./compile.ts";
 export type { CallFacts } from "./conditions.ts";
@@ -14,6 +16,8 @@ export { locateJsonPointer } from "./json-position.ts";
 export type { PolicyLoadResult } from "./load.ts";
 export { loadPolicyFile, parsePolicy } from "./load.ts";
 export type {
+  AccessAction,
+  AccessRule,
   AllToolsRule,
   Approval,
   Condition,
@@ -28,6 +32,7 @@ export type {
   ToolRule,
 } from "./schema.ts";
 export {
+  ACCESS_ACTIONS,
   CONDITION_OPS,
   LIMIT_SCOPES,
   LIMIT_WINDOWS,

@@ -46,7 +46,7 @@ function describeIssue(issue: ZodIssue, base: Segment[], input: unknown): Locate
   const path = [...base, ...issue.path];
   switch (issue.code) {
     case "unrecognized_keys":
-      return issue.keys.map((key) => ({ path: [...path, key], message: `Unrecognized key: "${key}"` }));
+      return issue.keys.map((key) => ({ path: [...path, key], message: unrecognizedKeyMessage(path, key) }));
     case "invalid_key":
       return [{ path, message: `Invalid key: ${issue.issues.map((inner) => inner.message).join("; ")}` }];
     case "invalid_union":
@@ -54,6 +54,18 @@ function describeIssue(issue: ZodIssue, base: Segment[], input: unknown): Locate
     default:
       return [{ path, message: issue.message }];
   }
+}
+
+/** Fields of a tool rule that mean nothing for a resource or prompt: said so, rather than "unrecognized". */
+const TOOL_ONLY_FIELDS = new Set(["limits", "require", "deny_if", "approval_if", "approval", "on_deny"]);
+
+function unrecognizedKeyMessage(path: readonly Segment[], key: string): string {
+  const section = path.length === 2 ? path[0] : undefined;
+  if ((section === "resources" || section === "prompts") && TOOL_ONLY_FIELDS.has(key)) {
+    const what = section === "resources" ? "resource reads" : "prompt gets";
+    return `"${key}" is not supported for ${section}: limits, conditions and approvals apply to tool calls only, ${what} are allowed, denied or hidden ("action", "reason")`;
+  }
+  return `Unrecognized key: "${key}"`;
 }
 
 function describeUnion(issue: z.core.$ZodIssueInvalidUnion, path: Segment[], input: unknown): Located[] {

@@ -136,11 +136,31 @@ export const AllToolsSchema = z
   })
   .strict();
 
+/** What a resource or prompt rule may do: there is no call to hold or count, so no approval and no limits. */
+export const ACCESS_ACTIONS = ["allow", "deny", "hide"] as const;
+
+export const AccessRuleSchema = z
+  .object({
+    action: z
+      .enum(ACCESS_ACTIONS, {
+        error: (issue) =>
+          issue.input === "require_approval"
+            ? 'require_approval is not supported here: a resource read or prompt get cannot be held for review; use "allow", "deny" or "hide"'
+            : undefined,
+      })
+      .optional()
+      .describe('allow (the default for a listed key), deny (refused, and left out of lists) or hide (answered as if it did not exist)'),
+    reason: z.string().min(1).optional().describe("Text the agent receives when this is denied"),
+  })
+  .strict();
+
 export const PolicySchema = z
   .object({
     $schema: z.string().optional(),
     version: z.literal("1").describe('Policy format version; only "1" exists'),
-    default: ActionSchema.default("deny").describe("What happens to a tool not listed under tools"),
+    default: ActionSchema.default("deny").describe(
+      "What happens to a tool not listed under tools; resources and prompts not listed are allowed when it is allow and denied otherwise",
+    ),
     hide: z
       .array(z.string().min(1))
       .default([])
@@ -150,6 +170,14 @@ export const PolicySchema = z
       .record(z.string().min(1), ToolRuleSchema)
       .default({})
       .describe("Rules by tool name or glob (* and ?); the most specific key wins"),
+    resources: z
+      .record(z.string().min(1), AccessRuleSchema)
+      .default({})
+      .describe("Rules by resource URI or URI glob (* and ?), in the upstream's own URIs; the most specific key wins; unlisted resources follow default"),
+    prompts: z
+      .record(z.string().min(1), AccessRuleSchema)
+      .default({})
+      .describe("Rules by prompt name or glob (* and ?), in the upstream's own names; the most specific key wins; unlisted prompts follow default"),
   })
   .strict()
   .meta({ title: "Gatehouse policy" });
@@ -163,6 +191,8 @@ export type Limit = z.infer<typeof LimitSchema>;
 export type LimitWindow = (typeof LIMIT_WINDOWS)[number];
 export type LimitScope = (typeof LIMIT_SCOPES)[number];
 export type Approval = z.infer<typeof ApprovalSchema>;
+export type AccessRule = z.infer<typeof AccessRuleSchema>;
+export type AccessAction = (typeof ACCESS_ACTIONS)[number];
 
 /** The JSON Schema committed to schemas/policy.schema.json (input side: defaulted fields are optional). */
 export function buildPolicyJsonSchema(): Record<string, unknown> {

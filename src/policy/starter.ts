@@ -20,7 +20,7 @@ export function createStarterPolicy(
   tools: readonly UpstreamTool[],
   defaultAction: PolicyAction,
   options: { schema?: string } = {},
-): Policy {
+): Omit<Policy, "resources" | "prompts"> {
   const entries = [...tools]
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((tool): [string, ToolRule] => [tool.name, starterRule(tool, defaultAction)]);

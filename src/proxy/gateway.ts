@@ -17,6 +17,8 @@ import { createCallReporter, readHeldReply } from "./call-report.ts";
 import type { ToolNaming } from "./naming.ts";
 import type { PolicySource } from "./policies.ts";
 import { describeWindow, META_PREFIX, refusal } from "./results.ts";
+import type { Origin } from "./origin.ts";
+import { createRelay, type Relay } from "./relay/index.ts";
 import type { UpstreamConnection } from "./upstream.ts";
 
 export interface CallerContext {
@@ -32,6 +34,8 @@ export interface CallExtra {
   /** Aborted when nobody can receive the answer any more (connection dropped, client gave up): not a cancel. */
   detached?: AbortSignal;
   onprogress?: (progress: Progress) => void;
+  /** The agent request this call is; what the upstream asks while running it is routed back there. */
+  origin?: Origin;
   /** Present when the client asked for an MCP task: answers the held call with a task at once. */
   createTask?: (approval: Approval) => Promise<CreateTaskResult>;
 }
@@ -80,6 +84,8 @@ export interface GatewayDeps {
 export interface Gateway {
   listTools(context: CallerContext): Promise<Tool[]>;
   callTool(context: CallerContext, name: string, args: Record<string, unknown>, extra?: CallExtra): Promise<CallOutcome>;
+  /** Everything besides tools: resources, prompts, completions, logging, and the upstreams' own requests. */
+  relay: Relay;
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
@@ -265,7 +271,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     await deps.quota.release(reservation).catch((e: unknown) => deps.logger.warn({ err: (e as Error).message }, "quota release failed"));
   }
 
-  return { listTools, callTool };
+  const relay = createRelay({ upstreams: deps.upstreams, policies: deps.policies, naming: deps.naming, audit: deps.audit, logger: deps.logger });
+  return { listTools, callTool, relay };
 }
 
 type CallBase = {
@@ -299,7 +306,7 @@ export async function forward(
   callId: string,
 ): Promise<Forwarded> {
   try {
-    const result = await upstream.callTool(tool, args, { signal: extra.signal, onprogress: extra.onprogress });
+    const result = await upstream.callTool(tool, args, { signal: extra.signal, onprogress: extra.onprogress, origin: extra.origin ?? null });
     return result.isError
       ? { result, outcome: "failed", error: firstText(result), errorKind: "error_result" }
       : { result, outcome: "succeeded", error: null, errorKind: null };

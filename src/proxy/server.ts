@@ -43,15 +43,17 @@ export interface DownstreamSession {
 export function createDownstreamServer(gateway: Gateway, session: DownstreamSession, options: { tasks?: TaskSupport; logger?: Logger } = {}): Server {
   const { tasks, logger } = options;
   const taskOptions = tasks ? taskServerOptions(tasks.store) : undefined;
+  const offered = gateway.relay.capabilities();
   const server = new Server(GATEWAY_INFO, {
     ...taskOptions,
-    capabilities: { tools: { listChanged: true }, ...taskOptions?.capabilities },
+    capabilities: { tools: { listChanged: true }, ...offered, ...taskOptions?.capabilities },
     instructions: "Tool calls pass through Gatehouse: some may be denied, rate-limited or held for human approval.",
   });
   const context = (): CallerContext => {
     const client = server.getClientVersion();
     return { grant: session.grant, sessionId: session.sessionId(), client: client ? { name: client.name, version: client.version } : null };
   };
+  const link = gateway.relay.attach(server, offered, context);
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     const tools = await gateway.listTools(context());
     // Any call may be held for review, so every tool can run as a task.
@@ -69,6 +71,7 @@ export function createDownstreamServer(gateway: Gateway, session: DownstreamSess
         signal: ending.cancelled,
         detached: ending.detached,
         onprogress: relay?.send,
+        origin: link.origin(extra.requestId),
         createTask:
           wantsTask && tasks
             ? (approval) =>
@@ -81,8 +84,9 @@ export function createDownstreamServer(gateway: Gateway, session: DownstreamSess
       });
       await relay?.flush();
       // A client that asked for a task gets one even when the call was answered at once.
-      if (wantsTask && tasks && !("task" in result)) return createFinishedTask(tasks.store, request, extra, result as CallToolResult, "answered without a hold");
-      return result;
+      const exposed = "task" in result ? result : exposeResourceLinks(result, request.params.name);
+      if (wantsTask && tasks && !("task" in exposed)) return createFinishedTask(tasks.store, request, extra, exposed, "answered without a hold");
+      return exposed;
     } catch (error) {
       if (error instanceof McpError) throw error;
       // One mapper to the wire: an agent never sees SQL, stack traces or internal messages.
@@ -94,6 +98,11 @@ export function createDownstreamServer(gateway: Gateway, session: DownstreamSess
   });
   if (tasks) installTaskCancellation(server, tasks.store, tasks.onTaskCancelled);
   return server;
+
+  /** Resource links and embedded resources in a tool result, with the URIs this client can read. */
+  function exposeResourceLinks(result: CallToolResult, exposedTool: string): CallToolResult {
+    return { ...result, content: link.exposeToolContent(exposedTool, result.content) as CallToolResult["content"] };
+  }
 }
 
 /**

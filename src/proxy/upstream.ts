@@ -1,23 +1,44 @@
-// One managed MCP client per upstream. Stdio children are respawned with exponential backoff when
-// they exit; HTTP sessions are re-established on the next call. Calls in flight when the connection
-// drops reject (the SDK fails pending requests on close), so a crash never looks like a success; a call
-// that was sent but never answered fails with `upstream_outcome_unknown`, since it may have run.
+// One managed MCP client per upstream, shared by every agent. Stdio children are respawned with
+// exponential backoff when they exit; HTTP sessions are re-established on the next call. Calls in flight
+// when the connection drops reject (the SDK fails pending requests on close), so a crash never looks like
+// a success; a call that was sent but never answered fails with `upstream_outcome_unknown`, since it may
+// have run. Every request remembers which agent request it was sent for (its Origin), so what the
+// upstream sends back (sampling, elicitation, log messages) can be routed to that agent.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   CallToolResultSchema,
+  CancelledNotificationSchema,
+  CreateMessageRequestSchema,
+  ElicitationCompleteNotificationSchema,
+  ElicitRequestSchema,
   ErrorCode,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
   McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  ResultSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
+  type ClientNotification,
+  type ClientRequest,
+  type ClientResult,
   type Progress,
+  type Result,
+  type ServerCapabilities,
+  type ServerNotification,
+  type ServerRequest,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
-import { isStdioUpstream, type ResolvedUpstream } from "../config/index.ts";
+import type { ResolvedUpstream } from "../config/index.ts";
 import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
+import { sendingFor, type Origin } from "./origin.ts";
+import { createUpstreamTransport, pidOf } from "./upstream-transport.ts";
 
 const BACKOFF_MIN_MS = 200;
 const BACKOFF_MAX_MS = 30_000;
@@ -37,7 +58,26 @@ export interface UpstreamStatus {
 export interface CallOptions {
   signal?: AbortSignal;
   onprogress?: (progress: Progress) => void;
+  /** The agent request this is sent for; absent for the gateway's own requests and calls run for no agent. */
+  origin?: Origin | null;
 }
+
+/** A request the upstream sends its client (the gateway): sampling, elicitation, roots. */
+export type UpstreamClientRequest = Extract<ServerRequest, { method: "sampling/createMessage" | "elicitation/create" | "roots/list" }>;
+export type ClientRequestExtra = RequestHandlerExtra<ClientRequest, ClientNotification>;
+export type ClientRequestHandler = (upstream: string, request: UpstreamClientRequest, extra: ClientRequestExtra) => Promise<ClientResult>;
+/** Notifications the relay passes on (tools/list_changed has its own listener: the gateway caches tool lists). */
+export type RelayedNotification = Extract<
+  ServerNotification,
+  { method: "notifications/resources/updated" | "notifications/resources/list_changed" | "notifications/prompts/list_changed" | "notifications/message" | "notifications/elicitation/complete" }
+>;
+
+/**
+ * What the gateway tells every upstream it can do as a client. One upstream session serves every agent,
+ * so it claims all it can relay; a request an agent's own client cannot answer gets the error that
+ * client would give. Roots carry no listChanged: see relay/client-requests.ts.
+ */
+const CLIENT_CAPABILITIES = { sampling: { tools: {} }, elicitation: { form: {}, url: {} }, roots: {} };
 
 export interface UpstreamConnection {
   readonly name: string;
@@ -48,7 +88,18 @@ export interface UpstreamConnection {
   /** The last tool list fetched, without waiting for a connection; null when none yet. */
   cachedTools(): Tool[] | null;
   callTool(tool: string, args: Record<string, unknown>, options?: CallOptions): Promise<CallToolResult>;
+  /** Any other request (resources, prompts, completion, logging), its result passed on as the upstream gave it. */
+  request(request: { method: string; params?: Record<string, unknown> }, options?: CallOptions): Promise<Result>;
+  /** What the upstream offered at its last initialize; null before it ever connected. */
+  capabilities(): ServerCapabilities | null;
+  /** The origins of the requests in flight to this upstream right now; null for a request sent for no agent. */
+  inFlight(): Array<Origin | null>;
   onToolsChanged(listener: () => void): void;
+  onNotification(listener: (notification: RelayedNotification) => void): void;
+  /** After every connection made (the first and each reconnect): per-session state to restore. */
+  onConnected(listener: () => void): void;
+  /** Answers the upstream's sampling, elicitation and roots requests; without one they get Method not found. */
+  setClientRequestHandler(handler: ClientRequestHandler): void;
   close(): Promise<void>;
 }
 
@@ -63,7 +114,13 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
   let tools: Tool[] | null = null;
   let retryTimer: NodeJS.Timeout | undefined;
   let readyWaiters: Array<{ wake(): void; fail(error: Error): void }> = [];
+  let capabilities: ServerCapabilities | null = null;
+  let clientRequestHandler: ClientRequestHandler | null = null;
   const toolListeners: Array<() => void> = [];
+  const notificationListeners: Array<(notification: RelayedNotification) => void> = [];
+  const connectedListeners: Array<() => void> = [];
+  const inFlight = new Map<number, Origin | null>();
+  let nextInFlight = 0;
 
   // A function, not an inline comparison: `state` changes across awaits, which narrowing can't see.
   const isClosed = () => state === "closed";
@@ -75,28 +132,47 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
     readyWaiters = [];
   }
 
-  function createTransport(): Transport {
-    if (isStdioUpstream(config)) {
-      const stdio = new StdioClientTransport({
-        command: config.command,
-        args: config.args,
-        env: config.env,
-        cwd: config.cwd,
-        stderr: "pipe",
-      });
-      stdio.stderr?.on("data", (chunk: Buffer) => {
-        for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) log.info({ stderr: line.slice(0, 2000) }, "upstream stderr");
-      });
-      return stdio;
-    }
-    return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+  function installRelayHandlers(next: Client): void {
+    const relay = (notification: RelayedNotification) => {
+      for (const listener of notificationListeners) listener(notification);
+    };
+    next.setNotificationHandler(ResourceUpdatedNotificationSchema, relay);
+    next.setNotificationHandler(ResourceListChangedNotificationSchema, relay);
+    next.setNotificationHandler(PromptListChangedNotificationSchema, relay);
+    next.setNotificationHandler(LoggingMessageNotificationSchema, relay);
+    next.setNotificationHandler(ElicitationCompleteNotificationSchema, relay);
+    // The SDK drops notifications/cancelled for request id 0, the id an SDK server gives its first
+    // request; the gateway keeps its own signals so that such a cancel still reaches the agent.
+    const cancels = new Map<string | number, AbortController>();
+    next.setNotificationHandler(CancelledNotificationSchema, (notification) => {
+      const { requestId, reason } = notification.params;
+      if (requestId !== undefined) cancels.get(requestId)?.abort(reason);
+    });
+    const answer = async (request: UpstreamClientRequest, extra: ClientRequestExtra) => {
+      if (!clientRequestHandler) throw new McpError(ErrorCode.MethodNotFound, "Method not found");
+      const cancel = new AbortController();
+      cancels.set(extra.requestId, cancel);
+      try {
+        return await clientRequestHandler(config.name, request, { ...extra, signal: AbortSignal.any([extra.signal, cancel.signal]) });
+      } finally {
+        cancels.delete(extra.requestId);
+      }
+    };
+    next.setRequestHandler(CreateMessageRequestSchema, answer);
+    next.setRequestHandler(ElicitRequestSchema, answer);
+    next.setRequestHandler(ListRootsRequestSchema, answer);
   }
 
-  async function connect(): Promise<void> {
+  // No agent's request may lend its origin to a connection: reconnects start from a clean context.
+  function connect(): Promise<void> {
+    return sendingFor(null, connectOnce);
+  }
+
+  async function connectOnce(): Promise<void> {
     if (state === "closed") return;
     state = "connecting";
-    const next = new Client({ name: "gatehouse", version: "0.1.0" }, { capabilities: {} });
-    const nextTransport = createTransport();
+    const next = new Client({ name: "gatehouse", version: "0.1.0" }, { capabilities: CLIENT_CAPABILITIES });
+    const nextTransport = createUpstreamTransport(config, log);
     // Non-JSON lines on a stdio server's stdout (banners) surface here; they are not fatal.
     next.onerror = (error) => log.debug({ err: error.message }, "upstream transport error (ignored)");
     next.onclose = () => {
@@ -113,6 +189,7 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
       tools = null;
       for (const listener of toolListeners) listener();
     });
+    installRelayHandlers(next);
     try {
       await next.connect(nextTransport);
     } catch (error) {
@@ -131,8 +208,10 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
     transport = nextTransport;
     tools = null;
     lastError = null;
+    capabilities = next.getServerCapabilities() ?? {};
     setReady();
     log.info({ pid: pidOf(nextTransport) }, "upstream connected");
+    for (const listener of connectedListeners) listener();
   }
 
   function scheduleReconnect(): void {
@@ -202,6 +281,17 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
     return client;
   }
 
+  /** Sends on `current`, counted in flight for its origin until it settles. */
+  async function send<T>(origin: Origin | null, run: () => Promise<T>): Promise<T> {
+    const id = nextInFlight++;
+    inFlight.set(id, origin);
+    try {
+      return await sendingFor(origin, run);
+    } finally {
+      inFlight.delete(id);
+    }
+  }
+
   void connect();
 
   return {
@@ -215,7 +305,7 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
       const collected: Tool[] = [];
       let cursor: string | undefined;
       do {
-        const page = await current.listTools(cursor ? { cursor } : undefined);
+        const page = await send(null, () => current.listTools(cursor ? { cursor } : undefined));
         collected.push(...page.tools);
         cursor = page.nextCursor;
       } while (cursor);
@@ -229,20 +319,45 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
       try {
         // `request` instead of `callTool`: the gateway forwards results as they are, without
         // validating output schemas or refusing task-only tools on the upstream's behalf.
-        return await current.request({ method: "tools/call", params: { name: tool, arguments: args } }, CallToolResultSchema, {
-          signal: options.signal,
-          // Always ask the upstream for progress, so a call that keeps reporting it is not cut at
-          // timeoutMs because the agent happened not to ask for progress itself.
-          onprogress: options.onprogress ?? ignoreProgress,
-          timeout: config.timeoutMs,
-          resetTimeoutOnProgress: true,
-        });
+        return await send(options.origin ?? null, () =>
+          current.request({ method: "tools/call", params: { name: tool, arguments: args } }, CallToolResultSchema, {
+            signal: options.signal,
+            // Always ask the upstream for progress, so a call that keeps reporting it is not cut at
+            // timeoutMs because the agent happened not to ask for progress itself.
+            onprogress: options.onprogress ?? ignoreProgress,
+            timeout: config.timeoutMs,
+            resetTimeoutOnProgress: true,
+          }),
+        );
       } catch (error) {
         throw classifyCallFailure(error, { isConnectionLost: client !== current, isCancelled: options.signal?.aborted === true });
       }
     },
+    async request(request, options = {}) {
+      const current = await connectedClient();
+      options.signal?.throwIfAborted();
+      // ResultSchema keeps every field: what the upstream answered reaches the agent unchanged.
+      return send(options.origin ?? null, () =>
+        current.request(request as ClientRequest, ResultSchema, {
+          signal: options.signal,
+          ...(options.onprogress && { onprogress: options.onprogress, resetTimeoutOnProgress: true }),
+          timeout: config.timeoutMs,
+        }),
+      );
+    },
+    capabilities: () => capabilities,
+    inFlight: () => [...inFlight.values()],
     onToolsChanged(listener) {
       toolListeners.push(listener);
+    },
+    onNotification(listener) {
+      notificationListeners.push(listener);
+    },
+    onConnected(listener) {
+      connectedListeners.push(listener);
+    },
+    setClientRequestHandler(handler) {
+      clientRequestHandler = handler;
     },
     async close() {
       if (state === "closed") return;
@@ -271,8 +386,5 @@ function isConnectRefusal(error: unknown): boolean {
   return typeof code === "string" && CONNECT_REFUSALS.has(code);
 }
 
-function pidOf(transport: Transport): number | null {
-  return transport instanceof StdioClientTransport ? transport.pid : null;
-}
 
 function ignoreProgress(): void {}

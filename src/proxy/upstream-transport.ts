@@ -1,0 +1,29 @@
+// The transport to one upstream: a stdio child (its stderr goes to the log) or Streamable HTTP, whose
+// fetch stamps each POST's event stream with the agent request it carries (origin.ts).
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { isStdioUpstream, type ResolvedUpstream } from "../config/index.ts";
+import type { Logger } from "../log/index.ts";
+import { createOriginFetch } from "./origin.ts";
+
+export function createUpstreamTransport(config: ResolvedUpstream, log: Logger): Transport {
+  if (isStdioUpstream(config)) {
+    const stdio = new StdioClientTransport({
+      command: config.command,
+      args: config.args,
+      env: config.env,
+      cwd: config.cwd,
+      stderr: "pipe",
+    });
+    stdio.stderr?.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) log.info({ stderr: line.slice(0, 2000) }, "upstream stderr");
+    });
+    return stdio;
+  }
+  return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers }, fetch: createOriginFetch() });
+}
+
+export function pidOf(transport: Transport): number | null {
+  return transport instanceof StdioClientTransport ? transport.pid : null;
+}
