@@ -220,7 +220,8 @@ describe(`admin API (${storageLabel()})`, () => {
       const { cookie, csrf } = await signIn(ADMIN_TOKEN);
       assertProblem(await api("POST", "/api/grants", { token: null, headers: { cookie }, body: { name: "csrf-victim" } }), 403, "csrf_failed");
       assertProblem(await api("POST", "/api/grants", { token: null, headers: { cookie, "x-csrf-token": "wrong" }, body: { name: "csrf-victim" } }), 403, "csrf_failed");
-      assertProblem(await api("POST", "/api/grants", { token: null, headers: { cookie, "x-csrf-token": csrf, origin: "https://evil.example" }, body: { name: "csrf-victim" } }), 403, "csrf_failed");
+      // Another site's Origin is refused before the CSRF check, by the Host/Origin guard (docs/operations.md).
+      assertProblem(await api("POST", "/api/grants", { token: null, headers: { cookie, "x-csrf-token": csrf, origin: "https://evil.example" }, body: { name: "csrf-victim" } }), 403, "origin_not_allowed");
       assert.equal((await gw.instance.grants.findByName("csrf-victim")), null, "nothing was created");
       const made = await api("POST", "/api/grants", { token: null, headers: { cookie, "x-csrf-token": csrf, origin: gw.url }, body: { name: "csrf-ok" } });
       assert.equal(made.status, 201);
