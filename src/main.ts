@@ -387,7 +387,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         await mkdir(dataDir, { recursive: true });
         await writeGatewayFile(dataDir, { url, pid: process.pid, startedAt: new Date().toISOString(), ...(isAdminTokenGenerated && { adminToken }) });
         // Lets a `gatehouse stdio` started elsewhere tell that it would not share this gateway's state.
-        const running = { dataDir: resolve(dataDir), storage: storageIdentity(env.DATABASE_URL, resolve(dataDir), env.GATEHOUSE_DB_SCHEMA ?? config.storage.schema), configFile: config.file };
+        const running = { dataDir: resolve(dataDir), storage: storageIdentity(env.DATABASE_URL, resolve(dataDir), database.schema), configFile: config.file };
         await registerRunningGateway(env.GATEHOUSE_STATE_DIR, running).catch((error: unknown) => logger.debug({ err: (error as Error).message }, "cannot record this gateway in the running-gateways folder"));
         closers.push(() => unregisterRunningGateway(env.GATEHOUSE_STATE_DIR, running.dataDir));
         closers.push(() => removeGatewayFile(dataDir, process.pid));

@@ -9,8 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Approval } from "../src/approvals/index.ts";
-import { decide } from "./helpers/approvals.ts";
+import { decide, reconnectApprovalFor } from "./helpers/approvals.ts";
 import { CLIENT_KINDS, gatewayTargets, openClient, openSdkClient, type ClientKind, type DrivenClient, type ToolOutcome } from "./helpers/clients.ts";
 import { startTestGateway, storageLabel, type TestGateway } from "./helpers/gateway.ts";
 import { waitUntil } from "./helpers/process.ts";
@@ -40,13 +39,7 @@ describe(`held calls through real clients (${storageLabel()})`, () => {
   let retrying: ReturnType<typeof gatewayTargets>;
   let slackReviewer: string;
   const runs = () => upstream.runs(RECONNECT);
-  /** The approval for these arguments, whichever process (in-process gateway or `gatehouse stdio` child) opened it. */
-  const approvalFor = (ids: number[]) =>
-    waitUntil(
-      async () => (await gw.instance.approvals.repo.list({ limit: 500 })).find((a) => a.tool === RECONNECT && JSON.stringify(a.argsRedacted) === JSON.stringify({ email_account_ids: ids })),
-      (a): a is Approval => a !== undefined,
-      60_000,
-    ) as Promise<Approval>;
+  const approvalFor = (ids: number[]) => reconnectApprovalFor(gw, ids);
 
   before(async () => {
     upstream = await startCountingUpstream();

@@ -12,11 +12,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import type { Approval } from "../src/approvals/index.ts";
-import { ADMIN_TOKEN } from "./helpers/approvals.ts";
+import { ADMIN_TOKEN, reconnectApprovalFor } from "./helpers/approvals.ts";
 import { BIN } from "./helpers/cli.ts";
 import { dropSchema, startTestGateway, storageLabel, TEST_ENCRYPTION_KEY, type TestGateway } from "./helpers/gateway.ts";
-import { waitUntil } from "./helpers/process.ts";
 import { startCountingUpstream, type CountingUpstream } from "./helpers/upstream.ts";
 
 const RECONNECT = "smartlead_reconnect_failed_email_accounts";
@@ -43,12 +41,7 @@ describe(`gatehouse stdio: ending the session and whose state it uses (${storage
   });
   const stdioArgs = (configFile: string, grant: string) => [BIN, "stdio", "--config", configFile, "--grant", grant];
 
-  const approvalFor = (ids: number[]) =>
-    waitUntil(
-      async () => (await gw.instance.approvals.repo.list({ limit: 500 })).find((a) => a.tool === RECONNECT && JSON.stringify(a.argsRedacted) === JSON.stringify({ email_account_ids: ids })),
-      (a): a is Approval => a !== undefined,
-      60_000,
-    ) as Promise<Approval>;
+  const approvalFor = (ids: number[]) => reconnectApprovalFor(gw, ids);
 
   /** The audit row of the call behind an approval, as `GET /api/audit/calls` shows it (with its chain check). */
   const auditedCall = async (approvalId: string) => {

@@ -4,6 +4,7 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Approval, ApprovalStatus, SlackMessageRef } from "../../src/approvals/index.ts";
 import { textOf, type TestGateway } from "./gateway.ts";
+import { waitUntil } from "./process.ts";
 import { postedMessageRef, type SlackApiCall, type SlackApiStandIn } from "./slack-api.ts";
 
 export const FAST_APPROVALS = { pollMs: 100, reaperSeconds: 0.2, instanceStaleSeconds: 2, heartbeatSeconds: 0.5, maxWaitSeconds: 120 };
@@ -53,4 +54,17 @@ export async function postedMessage(gw: TestGateway, slack: SlackApiStandIn, app
 export async function reconnectCount(client: Client, accountId: number): Promise<number> {
   const result = await client.callTool({ name: "smartlead_get_email_account_by_id", arguments: { email_account_id: accountId } });
   return (JSON.parse(textOf(result)) as { reconnect_count: number }).reconnect_count;
+}
+
+/**
+ * The approval for `smartlead_reconnect_failed_email_accounts` with these account ids, whichever process
+ * (an in-process gateway or a `gatehouse stdio` child on the same storage) opened it.
+ */
+export function reconnectApprovalFor(gw: TestGateway, ids: number[]): Promise<Approval> {
+  const wanted = JSON.stringify({ email_account_ids: ids });
+  return waitUntil(
+    async () => (await gw.instance.approvals.repo.list({ limit: 500 })).find((a) => a.tool === "smartlead_reconnect_failed_email_accounts" && JSON.stringify(a.argsRedacted) === wanted),
+    (a): a is Approval => a !== undefined,
+    60_000,
+  ) as Promise<Approval>;
 }

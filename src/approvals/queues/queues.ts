@@ -182,10 +182,6 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
         report({ queue: kind, approvalId: job.data.approvalId, outcome: isFinal ? "failed" : "retrying", error: error.message });
       });
     }
-    // On Redis, start-up waits for the producers, so a gateway whose queue backend is down does not start.
-    // On PostgreSQL the backend is the database this gateway has just reached and migrated: the producers
-    // connect on their first job. Workers connect on their own either way (a job queued meanwhile waits for
-    // its worker; a worker that cannot connect reports an error event and retries).
     // Every queue and worker has its connection and has checked the schema before start-up goes on (BullMQ
     // holds a pool client while it does, and a database blip in that moment is fatal to the process: it is
     // better met during start-up than after the banner). Deferred workers take jobs from startWorkers().

@@ -3,11 +3,11 @@
 // calls, the audit log) never shows on the gateway the user is watching. The rule: when gateways run on this
 // machine and none of them keeps its state where this process would, say so in one line on stderr.
 import { resolve } from "node:path";
-import type { Env, GatehouseConfig } from "../../config/index.ts";
+import { dataDirOf, type Env, type GatehouseConfig } from "../../config/index.ts";
 import { listRunningGateways, storageIdentity, type RunningGateway } from "../../discovery/index.ts";
 
 export async function separateStateNotice(config: GatehouseConfig, env: Env): Promise<string | null> {
-  const dataDir = resolve(env.GATEHOUSE_DATA_DIR ?? config.storage.dataDir);
+  const dataDir = resolve(dataDirOf(config, env));
   const mine = storageIdentity(env.DATABASE_URL, dataDir, env.GATEHOUSE_DB_SCHEMA ?? config.storage.schema);
   const running = await listRunningGateways(env.GATEHOUSE_STATE_DIR);
   const [other] = running;
