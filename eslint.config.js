@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", ".gatehouse/", "migrations/", "scratch/", ".tmp-*/"] },
+  { ignores: ["node_modules/", "dist/", ".gatehouse/", "migrations/", "scratch/", ".tmp-*/", "test/.tmp/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

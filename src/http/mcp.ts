@@ -9,6 +9,7 @@ import type { Grant } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
 import { createDownstreamServer, type Gateway, type SessionEnd, type TaskSupport } from "../proxy/index.ts";
 import { jsonRpcError } from "./errors.ts";
+import { createModernEndpoint } from "./mcp-modern.ts";
 import { createSessionRegistry, type McpSession, type SessionCloseReason, type SessionLimits } from "./mcp-sessions.ts";
 
 interface SessionResources {
@@ -41,6 +42,8 @@ export function createMcpRoute(deps: {
   limits: SessionLimits;
 }): McpRoute {
   const registry = createSessionRegistry<SessionResources>(deps.limits);
+  const modern = createModernEndpoint({ gateway: deps.gateway, logger: deps.logger });
+  deps.gateway.relay.onListChanged((kind) => modern.listChanged(kind));
   const router = Router();
   // Responses with requests still owed to clients: shutdown lets them go out first (held calls answer at once when draining).
   const answering = new Set<Response>();
@@ -76,8 +79,24 @@ export function createMcpRoute(deps: {
       await session.resources.transport.handleRequest(req, res, req.body);
       return;
     }
+    if (await modern.isModern(req)) {
+      answering.add(res);
+      res.on("close", () => {
+        answering.delete(res);
+        if (answering.size === 0) onQuiet?.();
+      });
+      await modern.serve(grant, req, res);
+      return;
+    }
     if (req.method !== "POST" || !isInitializeRequest(req.body)) {
-      res.status(400).json(jsonRpcError(-32000, "Bad Request: no mcp-session-id header; the first request of a session must be initialize."));
+      res
+        .status(400)
+        .json(
+          jsonRpcError(
+            -32000,
+            "Bad Request: no mcp-session-id header; the first request of a session must be initialize (revision 2025-11-25), or every request must carry the 2026-07-28 envelope in _meta.",
+          ),
+        );
       return;
     }
     await openSession(grant, req, res);
@@ -165,6 +184,7 @@ export function createMcpRoute(deps: {
     onSessionClosed: (listener) => registry.onClosed(listener),
     close: async () => {
       await whenAnswered(5_000);
+      await modern.close();
       await registry.closeAll("shutdown");
     },
   };

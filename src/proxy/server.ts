@@ -19,6 +19,7 @@ import {
 import type { CallerContext, Gateway } from "./gateway.ts";
 
 export const GATEWAY_INFO = { name: "gatehouse", version: "0.1.0" };
+export const GATEWAY_INSTRUCTIONS = "Tool calls pass through Gatehouse: some may be denied, rate-limited or held for human approval.";
 /** Tasks must outlive their hold by this much, so the result can still be fetched. */
 const TASK_RESULT_GRACE_MS = 60 * 60_000;
 
@@ -47,7 +48,7 @@ export function createDownstreamServer(gateway: Gateway, session: DownstreamSess
   const server = new Server(GATEWAY_INFO, {
     ...taskOptions,
     capabilities: { tools: { listChanged: true }, ...offered, ...taskOptions?.capabilities },
-    instructions: "Tool calls pass through Gatehouse: some may be denied, rate-limited or held for human approval.",
+    instructions: GATEWAY_INSTRUCTIONS,
   });
   const context = (): CallerContext => {
     const client = server.getClientVersion();

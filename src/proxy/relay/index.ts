@@ -39,6 +39,8 @@ export interface Relay {
   capabilities(): RelayedCapabilities;
   /** Installs the relay's handlers on a new session's server (created with `offered`); it leaves when the server closes. */
   attach(server: Server, offered: RelayedCapabilities, context: () => CallerContext): RelayLink;
+  /** Called for every list change sent to sessions (clients without a session hear of it this way). */
+  onListChanged(listener: (kind: ListKind) => void): void;
 }
 
 export interface RelayLink {
@@ -48,7 +50,7 @@ export interface RelayLink {
   exposeToolContent(exposedTool: string, content: unknown): unknown;
 }
 
-type ListKind = "tools" | "resources" | "prompts";
+export type ListKind = "tools" | "resources" | "prompts";
 const LIST_CHANGED = { tools: "notifications/tools/list_changed", resources: "notifications/resources/list_changed", prompts: "notifications/prompts/list_changed" } as const;
 
 export function createRelay(deps: RelayDeps): Relay {
@@ -56,9 +58,11 @@ export function createRelay(deps: RelayDeps): Relay {
   const subscriptions = createSubscriptions(core);
   const logs = createLogRelay(core);
   const clientRequests = createClientRequestRelay(core);
+  const listChangedListeners: Array<(kind: ListKind) => void> = [];
 
   function listChanged(kinds: readonly ListKind[]): void {
     for (const session of core.sessions.all()) for (const kind of kinds) notifySession(session, { method: LIST_CHANGED[kind] });
+    for (const listener of listChangedListeners) for (const kind of kinds) listener(kind);
   }
 
   function relayNotification(upstream: UpstreamConnection, notification: RelayedNotification): void {
@@ -92,6 +96,7 @@ export function createRelay(deps: RelayDeps): Relay {
 
   return {
     capabilities: () => unionOfCapabilities(deps.upstreams.values()),
+    onListChanged: (listener) => void listChangedListeners.push(listener),
     attach(server, offered, context) {
       const session: RelaySession = { key: randomUUID(), server, context, logLevel: null };
       core.sessions.add(session);

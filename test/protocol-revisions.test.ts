@@ -1,0 +1,236 @@
+// README, "Protocol revisions": one /mcp endpoint serves clients of 2025-11-25 (and earlier, with sessions)
+// and of 2026-07-28 (stateless: no initialize, the version and capabilities in every request's _meta). A
+// client of each kind, side by side: the same tools, the same policy, the same holds. The 2026-07-28
+// client is the TypeScript SDK v2's (@modelcontextprotocol/client), not ours.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from "@modelcontextprotocol/client";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ADMIN_TOKEN, decide, nextApproval, reconnectApprovalFor } from "./helpers/approvals.ts";
+import { startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
+import { startModernUpstream } from "./helpers/modern-upstream.ts";
+import { waitUntil } from "./helpers/process.ts";
+import { startCountingUpstream, type CountingUpstream } from "./helpers/upstream.ts";
+
+const RECONNECT = "smartlead_reconnect_failed_email_accounts";
+const POLICY = { version: "1", default: "deny", tools: { "smartlead_get_*": {}, [RECONNECT]: { action: "require_approval", approval: { timeout: "10m" } } } };
+const APPROVALS = { pollMs: 100, reaperSeconds: 0.2, instanceStaleSeconds: 2, heartbeatSeconds: 0.5, maxWaitSeconds: 1, grants: { "modern-waiting": { maxWaitSeconds: 30 } } };
+const ENVELOPE = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {} };
+
+describe(`protocol revisions 2025-11-25 and 2026-07-28 side by side (${storageLabel()})`, () => {
+  let upstream: CountingUpstream;
+  let gw: TestGateway;
+  let waitingToken: string;
+  let retryingToken: string;
+  const opened: Array<{ close(): Promise<void> }> = [];
+  const runs = () => upstream.runs(RECONNECT);
+
+  before(async () => {
+    upstream = await startCountingUpstream();
+    gw = await startTestGateway({ upstreams: { smartlead: upstream.config }, policies: { smartlead: POLICY }, extraConfig: { approvals: APPROVALS } });
+    waitingToken = await gw.createToken("modern-waiting");
+    retryingToken = await gw.createToken("modern-retrying");
+  });
+  after(async () => {
+    await Promise.all(opened.map((c) => c.close().catch(() => {})));
+    await gw?.close();
+    await upstream?.close();
+  });
+
+  async function modernClient(token: string, name = "sdk-v2-agent"): Promise<{ client: ModernClient; transport: ModernTransport }> {
+    const transport = new ModernTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
+    const client = new ModernClient({ name, version: "2.4.0" }, { versionNegotiation: { mode: "auto" } });
+    await client.connect(transport);
+    opened.push(client);
+    return { client, transport };
+  }
+
+  async function legacyClient(token: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+    const transport = new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
+    const client = new Client({ name: "sdk-v1-agent", version: "1.32.2" });
+    await client.connect(transport);
+    opened.push(client);
+    return { client, transport };
+  }
+
+  const post = (token: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${gw.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+      body: JSON.stringify(body),
+    });
+
+  it("a v2 SDK client negotiates 2026-07-28 (server/discover), a v1 client 2025-11-25 (initialize), and both see the same tools", async () => {
+    const modern = await modernClient(retryingToken);
+    const legacy = await legacyClient(retryingToken);
+    assert.equal(modern.transport.protocolVersion, "2026-07-28");
+    assert.equal(legacy.transport.protocolVersion, "2025-11-25");
+    assert.equal(modern.client.getServerVersion()?.name, "gatehouse");
+    const names = async (client: { listTools(): Promise<{ tools: Array<{ name: string }> }> }) => (await client.listTools()).tools.map((t) => t.name).sort();
+    const modernTools = await names(modern.client);
+    assert.deepEqual(modernTools, await names(legacy.client));
+    assert.ok(modernTools.includes(RECONNECT) && modernTools.includes("smartlead_get_campaign"));
+    assert.ok(!modernTools.includes("smartlead_delete_campaign"), "a tool the policy denies is not listed to either");
+  });
+
+  it("answers server/discover with both revisions' place: 2026-07-28 supported, the gateway named", async () => {
+    const response = await post(retryingToken, { jsonrpc: "2.0", id: 1, method: "server/discover", params: { _meta: ENVELOPE } }, { "mcp-protocol-version": "2026-07-28", "mcp-method": "server/discover" });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { result: { supportedVersions: string[]; capabilities: Record<string, unknown>; _meta: Record<string, { name: string }> } };
+    assert.ok(body.result.supportedVersions.includes("2026-07-28"));
+    assert.ok("tools" in body.result.capabilities);
+    assert.equal(body.result._meta["io.modelcontextprotocol/serverInfo"]?.name, "gatehouse");
+  });
+
+  it("runs an allowed call for both clients alike, and audits each with the client's name", async () => {
+    const modern = await modernClient(retryingToken, "modern-auditor");
+    const legacy = await legacyClient(retryingToken);
+    const call = { name: "smartlead_get_email_account_by_id", arguments: { email_account_id: 501 } };
+    const viaModern = await modern.client.callTool(call);
+    const viaLegacy = await legacy.client.callTool(call);
+    assert.equal(viaModern.isError ?? false, false, textOf(viaModern as never));
+    assert.deepEqual(JSON.parse(textOf(viaModern as never)), JSON.parse(textOf(viaLegacy as never)));
+    const denied = await modern.client.callTool({ name: "smartlead_delete_campaign", arguments: { campaign_id: 1 } });
+    assert.equal(denied.isError, true);
+    const { rows } = await gw.instance.database.pool.query<{ id: string }>("SELECT id FROM tool_calls WHERE tool = $1 ORDER BY created_at", [call.name]);
+    const clients = [];
+    for (const { id } of rows) {
+      const response = await fetch(`${gw.url}/api/audit/calls/${id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const story = (await response.json()) as { asked: { client: { name: string } | null; grant: string } };
+      clients.push(`${story.asked.client?.name} as ${story.asked.grant}`);
+    }
+    assert.deepEqual(clients, ["modern-auditor as modern-retrying", "sdk-v1-agent as modern-retrying"]);
+  });
+
+  it("holds a 2026-07-28 client's call until a reviewer approves it, then returns the real result; the upstream runs it once", async () => {
+    const { client } = await modernClient(waitingToken);
+    const before = runs();
+    const call = client.callTool({ name: RECONNECT, arguments: { email_account_ids: [501] } });
+    const approval = await reconnectApprovalFor(gw, [501]);
+    assert.equal(runs(), before, "nothing ran before the decision");
+    assert.equal((await decide(gw, approval.id, "approve")).status, 200);
+    const result = await call;
+    assert.equal(result.isError ?? false, false, textOf(result as never));
+    assert.deepEqual((JSON.parse(textOf(result as never)) as { results: Array<{ email_account_id: number }> }).results.map((r) => r.email_account_id), [501]);
+    assert.equal(runs(), before + 1);
+  });
+
+  it("tells a 2026-07-28 client a denial in plain words and runs nothing", async () => {
+    const { client } = await modernClient(waitingToken);
+    const before = runs();
+    const call = client.callTool({ name: RECONNECT, arguments: { email_account_ids: [502] } });
+    const approval = await reconnectApprovalFor(gw, [502]);
+    await decide(gw, approval.id, "deny", { reason: "migrating these mailboxes" });
+    const outcome = await call;
+    assert.equal(outcome.isError, true);
+    assert.match(textOf(outcome as never), /Denied by .*: migrating these mailboxes\. The call was not executed\./);
+    assert.equal(runs(), before);
+  });
+
+  it("gives a 2026-07-28 client the pending answer, and its call with the same arguments after the approval runs once", async () => {
+    const { client } = await modernClient(retryingToken);
+    const before = runs();
+    const first = await client.callTool({ name: RECONNECT, arguments: { email_account_ids: [503] } });
+    assert.equal(first.isError, true);
+    assert.match(textOf(first as never), new RegExp(`${RECONNECT} has NOT run: it is waiting for a person to approve it`));
+    assert.equal((first._meta as Record<string, unknown> | undefined)?.["gatehouse/approval_status"], "pending");
+    const approval = await reconnectApprovalFor(gw, [503]);
+    await decide(gw, approval.id, "approve");
+    const again = await client.callTool({ name: RECONNECT, arguments: { email_account_ids: [503] } });
+    assert.equal(again.isError ?? false, false, textOf(again as never));
+    assert.equal(runs(), before + 1, "ran exactly once");
+  });
+
+  it("keeps the approval open when a 2026-07-28 client's connection drops (detached, not cancelled)", async () => {
+    const { client } = await modernClient(waitingToken);
+    const before = runs();
+    const controller = new AbortController();
+    const call = client.callTool({ name: RECONNECT, arguments: { email_account_ids: [504] } }, { signal: controller.signal });
+    const approval = await reconnectApprovalFor(gw, [504]);
+    controller.abort();
+    await call.catch(() => {});
+    await decide(gw, approval.id, "approve");
+    const approved = await waitUntil(() => gw.instance.approvals.repo.get(approval.id), (a) => a?.status !== "pending", 10_000);
+    assert.equal(approved?.status, "approved", "approved, waiting for the agent to come back");
+    assert.equal(runs(), before, "nothing runs with nobody there");
+    const again = await client.callTool({ name: RECONNECT, arguments: { email_account_ids: [504] } });
+    assert.equal(again.isError ?? false, false, textOf(again as never));
+    assert.equal(runs(), before + 1);
+  });
+
+  it("answers an initialize asking for 2026-07-28 with 2025-11-25 (that revision has no initialize)", async () => {
+    const response = await post(retryingToken, { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2026-07-28", capabilities: {}, clientInfo: { name: "next-client", version: "1" } } });
+    assert.equal(response.status, 200);
+    const text = await response.text();
+    const data = text.split("\n").find((line) => line.startsWith("data: "));
+    const message = JSON.parse(data ? data.slice("data: ".length) : text) as { result: { protocolVersion: string } };
+    assert.equal(message.result.protocolVersion, "2025-11-25");
+  });
+
+  it("refuses a request with neither a session nor the 2026-07-28 envelope, naming both ways in", async () => {
+    const response = await post(retryingToken, { jsonrpc: "2.0", id: 2, method: "tools/list" });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: { message: string } };
+    assert.match(body.error.message, /must be initialize \(revision 2025-11-25\), or every request must carry the 2026-07-28 envelope/);
+  });
+
+  it("refuses a 2026-07-28 request whose headers disagree with its body (-32020, HTTP 400)", async () => {
+    const response = await post(retryingToken, { jsonrpc: "2.0", id: 3, method: "tools/list", params: { _meta: ENVELOPE } }, { "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call" });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: { code: number } };
+    assert.equal(body.error.code, -32020);
+  });
+
+  it("refuses a 2026-07-28 request without a grant token like any other (401)", async () => {
+    const response = await fetch(`${gw.url}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/list" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 4, method: "tools/list", params: { _meta: ENVELOPE } }),
+    });
+    assert.equal(response.status, 401);
+  });
+});
+
+describe(`upstreams built on the SDK v2 (2026-07-28) (${storageLabel()})`, () => {
+  const NOTES_POLICY = { version: "1", default: "allow", tools: { record_note: { action: "require_approval", approval: { timeout: "10m" } } } };
+
+  it("serves an upstream that also answers 2025 clients (the SDK v2 default): tools listed, a held call approved runs once", async () => {
+    const upstream = await startModernUpstream("stateless");
+    const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: NOTES_POLICY }, extraConfig: { approvals: { ...APPROVALS, maxWaitSeconds: 30 } } });
+    try {
+      const client = await gw.connect(await gw.createToken("notes-agent"));
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ["gatehouse_approval_status", "read_notes", "record_note"]);
+      const created = nextApproval(gw);
+      const call = client.callTool({ name: "record_note", arguments: { text: "hello" } });
+      const approval = await created;
+      assert.equal(upstream.runs(), 0);
+      await decide(gw, approval.id, "approve");
+      assert.equal(textOf((await call) as never), "recorded: hello");
+      assert.equal(upstream.runs(), 1);
+      await client.close();
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
+  it("reports an upstream that speaks only 2026-07-28 as down, naming the versions, and runs nothing (not supported yet)", async () => {
+    const upstream = await startModernUpstream("reject");
+    const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: NOTES_POLICY } });
+    try {
+      const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as { upstreams: Array<{ name: string; state: string; lastError: string | null }> };
+      const notes = ready.upstreams.find((u) => u.name === "notes");
+      assert.notEqual(notes?.state, "ready");
+      assert.match(notes?.lastError ?? "", /Unsupported protocol version: 2025-11-25.*"supported":\["2026-07-28"\]/);
+      const client = await gw.connect(await gw.createToken("notes-agent"));
+      const result = await client.callTool({ name: "record_note", arguments: { text: "x" } }).catch((error: Error) => error);
+      assert.ok(result instanceof Error || (result as { isError?: boolean }).isError, "the call fails");
+      assert.equal(upstream.runs(), 0);
+      await client.close();
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+});
