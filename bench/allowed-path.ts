@@ -1,6 +1,6 @@
 // Allowed-path overhead: the same echo tool of server-everything called directly over stdio and
 // through Gatehouse (Streamable HTTP → policy → quota → audit commit → stdio upstream), in one run.
-// Prints latency percentiles and throughput for both. Storage follows DATABASE_URL / REDIS_URL.
+// Prints latency percentiles and throughput for both, and for a 2026-07-28 (SDK v2) client of the gateway. Storage follows DATABASE_URL / REDIS_URL.
 //   npm run bench            (embedded)      BENCH_CALLS=2000 npm run bench
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -53,8 +53,15 @@ async function main(): Promise<void> {
 
   const gw = await startTestGateway({ upstreams: { everything: EVERYTHING_STDIO }, policies: { everything: POLICY } });
   try {
-    const client = await gw.connect(await gw.createToken("bench"));
+    const token = await gw.createToken("bench");
+    const client = await gw.connect(token);
     await measure("via Gatehouse (HTTP → stdio)", () => client.callTool({ name: "echo", arguments: args }));
+    // The same through the 2026-07-28 front door: the SDK v2 client, stateless (one session per request inside).
+    const { Client: ModernClient, StreamableHTTPClientTransport: ModernTransport } = await import("@modelcontextprotocol/client");
+    const modern = new ModernClient({ name: "bench-2026", version: "1" }, { versionNegotiation: { mode: "auto" } });
+    await modern.connect(new ModernTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    await measure("via Gatehouse, 2026-07-28 client", () => modern.callTool({ name: "echo", arguments: args }));
+    await modern.close();
   } finally {
     await gw.close();
   }

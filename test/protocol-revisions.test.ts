@@ -7,8 +7,10 @@ import { after, before, describe, it } from "node:test";
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from "@modelcontextprotocol/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { ADMIN_TOKEN, decide, nextApproval, reconnectApprovalFor } from "./helpers/approvals.ts";
 import { startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
+import { startConformanceServer } from "./helpers/conformance.ts";
 import { startModernUpstream } from "./helpers/modern-upstream.ts";
 import { waitUntil } from "./helpers/process.ts";
 import { startCountingUpstream, type CountingUpstream } from "./helpers/upstream.ts";
@@ -159,6 +161,34 @@ describe(`protocol revisions 2025-11-25 and 2026-07-28 side by side (${storageLa
     assert.equal(runs(), before + 1);
   });
 
+  it("tells a 2026-07-28 client's subscriptions/listen stream when a policy reload changes the tool list", async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${gw.url}/mcp`, {
+      method: "POST",
+      signal: controller.signal,
+      headers: { authorization: `Bearer ${retryingToken}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28", "mcp-method": "subscriptions/listen" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "subscriptions/listen", params: { notifications: { toolsListChanged: true }, _meta: ENVELOPE } }),
+    });
+    assert.equal(response.status, 200);
+    const methods: string[] = [];
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const next = async (): Promise<string> => {
+      for (let buffer = ""; ; ) {
+        const event = /data: (.*)\n/.exec(buffer);
+        if (event) return (JSON.parse(event[1]!) as { method: string }).method;
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended after ${methods.join(", ")}`);
+        buffer += value;
+      }
+    };
+    methods.push(await next());
+    await gw.writePolicy("smartlead", { ...POLICY, tools: { ...POLICY.tools, "smartlead_delete_*": {} } });
+    methods.push(await next());
+    controller.abort();
+    assert.deepEqual(methods, ["notifications/subscriptions/acknowledged", "notifications/tools/list_changed"]);
+    await gw.writePolicy("smartlead", POLICY);
+  });
+
   it("answers an initialize asking for 2026-07-28 with 2025-11-25 (that revision has no initialize)", async () => {
     const response = await post(retryingToken, { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2026-07-28", capabilities: {}, clientInfo: { name: "next-client", version: "1" } } });
     assert.equal(response.status, 200);
@@ -195,12 +225,14 @@ describe(`protocol revisions 2025-11-25 and 2026-07-28 side by side (${storageLa
 describe(`upstreams built on the SDK v2 (2026-07-28) (${storageLabel()})`, () => {
   const NOTES_POLICY = { version: "1", default: "allow", tools: { record_note: { action: "require_approval", approval: { timeout: "10m" } } } };
 
-  it("serves an upstream that also answers 2025 clients (the SDK v2 default): tools listed, a held call approved runs once", async () => {
+  it("speaks 2026-07-28 to an upstream that also answers 2025 clients (the SDK v2 default): tools listed, a held call approved runs once", async () => {
     const upstream = await startModernUpstream("stateless");
     const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: NOTES_POLICY }, extraConfig: { approvals: { ...APPROVALS, maxWaitSeconds: 30 } } });
     try {
       const client = await gw.connect(await gw.createToken("notes-agent"));
-      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ["gatehouse_approval_status", "read_notes", "record_note"]);
+      const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as { upstreams: Array<{ name: string; revision: string }> };
+      assert.equal(ready.upstreams.find((u) => u.name === "notes")?.revision, "2026-07-28");
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ["delete_notes", "gatehouse_approval_status", "read_notes", "record_note"]);
       const created = nextApproval(gw);
       const call = client.callTool({ name: "record_note", arguments: { text: "hello" } });
       const approval = await created;
@@ -215,22 +247,119 @@ describe(`upstreams built on the SDK v2 (2026-07-28) (${storageLabel()})`, () =>
     }
   });
 
-  it("reports an upstream that speaks only 2026-07-28 as down, naming the versions, and runs nothing (not supported yet)", async () => {
+  it("speaks 2026-07-28 to an upstream that answers only that revision: tools listed, a held call approved runs once", async () => {
     const upstream = await startModernUpstream("reject");
-    const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: NOTES_POLICY } });
+    const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: NOTES_POLICY }, extraConfig: { approvals: { ...APPROVALS, maxWaitSeconds: 30 } } });
     try {
-      const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as { upstreams: Array<{ name: string; state: string; lastError: string | null }> };
-      const notes = ready.upstreams.find((u) => u.name === "notes");
-      assert.notEqual(notes?.state, "ready");
-      assert.match(notes?.lastError ?? "", /Unsupported protocol version: 2025-11-25.*"supported":\["2026-07-28"\]/);
+      const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as { upstreams: Array<{ name: string; state: string; revision: string }> };
+      assert.equal(ready.upstreams.find((u) => u.name === "notes")?.state, "ready");
+      assert.equal(ready.upstreams.find((u) => u.name === "notes")?.revision, "2026-07-28");
       const client = await gw.connect(await gw.createToken("notes-agent"));
-      const result = await client.callTool({ name: "record_note", arguments: { text: "x" } }).catch((error: Error) => error);
-      assert.ok(result instanceof Error || (result as { isError?: boolean }).isError, "the call fails");
+      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ["delete_notes", "gatehouse_approval_status", "read_notes", "record_note"]);
+      const created = nextApproval(gw);
+      const call = client.callTool({ name: "record_note", arguments: { text: "hello" } });
+      const approval = await created;
       assert.equal(upstream.runs(), 0);
+      await decide(gw, approval.id, "approve");
+      const result = (await call) as { content: unknown; _meta?: Record<string, unknown> };
+      assert.equal(textOf(result as never), "recorded: hello");
+      assert.equal(result._meta?.["io.modelcontextprotocol/serverInfo"], undefined, "the upstream's envelope stays between it and the gateway");
+      assert.equal(upstream.runs(), 1);
       await client.close();
     } finally {
       await gw.close();
       await upstream.close();
+    }
+  });
+
+  it("turns a 2026-07-28 upstream's input_required result into an elicitation for the agent, and sends the call again with the answer", async () => {
+    const upstream = await startModernUpstream("reject");
+    const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: { version: "1", default: "allow" } } });
+    try {
+      const transport = new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${await gw.createToken("notes-agent")}` } } });
+      const client = new Client({ name: "eliciting-agent", version: "1" }, { capabilities: { elicitation: { form: {} } } });
+      const asked: string[] = [];
+      client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        asked.push(request.params.message);
+        return { action: "accept", content: { confirm: asked.length === 1 } };
+      });
+      await client.connect(transport);
+      await client.callTool({ name: "record_note", arguments: { text: "one" } });
+      assert.equal(textOf((await client.callTool({ name: "delete_notes", arguments: {} })) as never), "deleted the notes");
+      assert.deepEqual(asked, ["Delete every note?"]);
+      assert.equal(textOf((await client.callTool({ name: "delete_notes", arguments: {} })) as never), "kept the notes");
+      assert.equal(asked.length, 2);
+      await client.close();
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
+  it("passes a 2026-07-28 upstream's question to a 2026-07-28 agent as input_required, and the agent's answer back (the call runs once)", async () => {
+    const upstream = await startModernUpstream("reject");
+    const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: { version: "1", default: "allow" } } });
+    try {
+      const transport = new ModernTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${await gw.createToken("notes-agent")}` } } });
+      const client = new ModernClient({ name: "modern-eliciting-agent", version: "2.4.0" }, { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: "auto" } });
+      const asked: string[] = [];
+      client.setRequestHandler("elicitation/create", async (request) => {
+        asked.push(request.params.message);
+        return { action: "accept", content: { confirm: true } };
+      });
+      await client.connect(transport);
+      assert.equal(transport.protocolVersion, "2026-07-28");
+      await client.callTool({ name: "record_note", arguments: { text: "one" } });
+      assert.equal(upstream.runs(), 1);
+      assert.equal(textOf((await client.callTool({ name: "delete_notes", arguments: {} })) as never), "deleted the notes");
+      assert.deepEqual(asked, ["Delete every note?"]);
+      assert.equal(upstream.runs(), 0, "the notes were deleted");
+      await client.close();
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
+  it("refuses a requestState it did not issue (or another grant's), naming the fix", async () => {
+    const upstream = await startModernUpstream("reject");
+    const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: { version: "1", default: "allow" } } });
+    try {
+      const token = await gw.createToken("notes-agent");
+      const response = await fetch(`${gw.url}/mcp`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "delete_notes" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "delete_notes", arguments: {}, requestState: "forged", inputResponses: { "input-0": { action: "accept", content: { confirm: true } } }, _meta: { ...ENVELOPE, "io.modelcontextprotocol/clientCapabilities": { elicitation: { form: {} } } } } }),
+      });
+      const text = await response.text();
+      assert.match(text, /requestState is unknown, expired or not this grant's/);
+      assert.equal(upstream.runs(), 0);
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
+  it("passes a 2025-11-25 upstream's elicitation request to a 2026-07-28 agent as input_required (the conformance reference server)", async () => {
+    const reference = await startConformanceServer();
+    const gw = await startTestGateway({ upstreams: { conf: { url: reference.url } }, policies: {} });
+    try {
+      const transport = new ModernTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${await gw.createToken("conf-agent")}` } } });
+      const client = new ModernClient({ name: "modern-eliciting-agent", version: "2.4.0" }, { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: "auto" } });
+      const asked: string[] = [];
+      client.setRequestHandler("elicitation/create", async (request) => {
+        asked.push(request.params.message);
+        return { action: "accept", content: { response: "blue" } };
+      });
+      await client.connect(transport);
+      const result = await client.callTool({ name: "test_elicitation", arguments: { message: "Favourite colour?" } });
+      assert.deepEqual(asked, ["Favourite colour?"]);
+      assert.match(textOf(result as never), /accept/);
+      assert.match(textOf(result as never), /blue/);
+      await client.close();
+    } finally {
+      await gw.close();
+      await reference.close();
     }
   });
 });

@@ -2,26 +2,16 @@
 // initialize and no session: every request carries its protocol version and client capabilities in
 // `_meta`. The SDK's v2 handler does that revision's edge work (envelope and header checks, error codes,
 // server/discover, result types, cache fields, subscriptions/listen); each request it accepts is then run
-// on a one-request session of the same downstream server the 2025 sessions get, over an in-memory link,
-// so policy, holds, audit and the relay of resources and prompts are the ones every client gets.
-import { randomUUID } from "node:crypto";
+// on a session of its own of the same downstream server the 2025 sessions get, over an in-memory link
+// (stateless-exchange.ts), so policy, holds, audit and the relay are the ones every client gets.
 import { Readable } from "node:stream";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import {
-  LoggingMessageNotificationSchema,
-  McpError,
-  ResultSchema,
-  type ClientCapabilities as LegacyClientCapabilities,
-  type Progress,
-} from "@modelcontextprotocol/sdk/types.js";
+import type { ClientCapabilities as LegacyClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import {
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
   createMcpHandler,
   isLegacyRequest,
   LOG_LEVEL_META_KEY,
-  ProtocolError,
   Server as ModernServer,
   type McpHttpHandler,
   type ServerContext,
@@ -29,10 +19,8 @@ import {
 import type { Request, Response } from "express";
 import type { Grant } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
-import { createDownstreamServer, GATEWAY_INFO, GATEWAY_INSTRUCTIONS, type Gateway } from "../proxy/index.ts";
-
-/** A held call may wait for days; the in-memory client must not give up on it first. */
-const NO_TIMEOUT_MS = 2 ** 31 - 1;
+import { GATEWAY_INFO, GATEWAY_INSTRUCTIONS, type Gateway } from "../proxy/index.ts";
+import { createExchanges, type Exchanges } from "./stateless-exchange.ts";
 
 /** The methods a 2026-07-28 client may send that the gateway answers by running them on a session. */
 const RELAYED = ["tools/list", "tools/call", "resources/list", "resources/templates/list", "resources/read", "prompts/list", "prompts/get", "completion/complete"] as const;
@@ -49,11 +37,12 @@ export interface ModernEndpoint {
 
 export function createModernEndpoint(deps: { gateway: Gateway; logger: Logger }): ModernEndpoint {
   const grants = new WeakMap<object, Grant>();
+  const exchanges = createExchanges(deps.gateway);
   const handler: McpHttpHandler = createMcpHandler(
     (ctx) => {
       const grant = ctx.authInfo ? grants.get(ctx.authInfo) : undefined;
       if (!grant) throw new Error("a 2026-07-28 request reached the gateway without a grant");
-      return createModernServer(deps.gateway, grant, ctx.requestInfo);
+      return createModernServer(deps.gateway, exchanges, grant, ctx.requestInfo);
     },
     { legacy: "reject", onerror: (error) => deps.logger.debug({ err: error.message }, "2026-07-28 request refused or failed") },
   );
@@ -79,11 +68,14 @@ export function createModernEndpoint(deps: { gateway: Gateway; logger: Logger })
       else if (kind === "resources") handler.notify.resourcesChanged();
       else handler.notify.promptsChanged();
     },
-    close: () => handler.close(),
+    close: async () => {
+      await exchanges.close();
+      await handler.close();
+    },
   };
 }
 
-function createModernServer(gateway: Gateway, grant: Grant, httpRequest: globalThis.Request | undefined): ModernServer {
+function createModernServer(gateway: Gateway, exchanges: Exchanges, grant: Grant, httpRequest: globalThis.Request | undefined): ModernServer {
   const offered = gateway.relay.capabilities();
   const capabilities = {
     tools: { listChanged: true },
@@ -95,8 +87,21 @@ function createModernServer(gateway: Gateway, grant: Grant, httpRequest: globalT
   for (const method of RELAYED) {
     if (!isOffered(method, capabilities)) continue;
     server.setRequestHandler(method, async (request: { params?: Record<string, unknown> }, ctx: ServerContext) => {
-      const result = await runOnSession(gateway, grant, method, request.params ?? {}, ctx, httpRequest?.signal);
-      return result as never;
+      const envelope: Record<string, unknown> = ctx.mcpReq.envelope ?? {};
+      const level = envelope[LOG_LEVEL_META_KEY];
+      const answer = await exchanges.round(
+        {
+          grant,
+          method,
+          params: request.params ?? {},
+          clientInfo: clientName(envelope[CLIENT_INFO_META_KEY]),
+          clientCapabilities: sessionCapabilities(envelope[CLIENT_CAPABILITIES_META_KEY]),
+          ...(typeof level === "string" && { logLevel: level }),
+        },
+        ctx,
+        httpRequest?.signal,
+      );
+      return answer as never;
     });
   }
   return server;
@@ -109,87 +114,11 @@ function isOffered(method: RelayedMethod, capabilities: Record<string, unknown>)
   return true;
 }
 
-/**
- * Runs one request on a session of its own: the downstream server every client gets, bound to this
- * grant, with the client's declared capabilities and name. A connection that closes before the answer
- * detaches the call (nobody is there to take it), as it does for a 2025 client.
- */
-async function runOnSession(
-  gateway: Gateway,
-  grant: Grant,
-  method: RelayedMethod,
-  params: Record<string, unknown>,
-  ctx: ServerContext,
-  connection: AbortSignal | undefined,
-): Promise<unknown> {
-  const envelope: Record<string, unknown> = ctx.mcpReq.envelope ?? {};
-  const sessionId = `stateless-${randomUUID()}`;
-  const lost = new AbortController();
-  const onLost = () => lost.abort("connection lost");
-  const signals = [connection, ctx.mcpReq.signal].filter((s): s is AbortSignal => s !== undefined);
-  for (const signal of signals) {
-    if (signal.aborted) onLost();
-    else signal.addEventListener("abort", onLost, { once: true });
-  }
-  let ending = false;
-  const server = createDownstreamServer(gateway, {
-    grant,
-    sessionId: () => sessionId,
-    endReason: () => (ending ? "stopping" : null),
-    connectionLost: () => lost.signal,
-  });
-  const client = new Client(clientName(envelope[CLIENT_INFO_META_KEY]), { capabilities: sessionCapabilities(envelope[CLIENT_CAPABILITIES_META_KEY]) });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  try {
-    await server.connect(serverSide);
-    await client.connect(clientSide);
-    // Log messages only for a request that asks for them, at the level it names.
-    const level = envelope[LOG_LEVEL_META_KEY];
-    if (typeof level === "string" && gateway.relay.capabilities().logging) {
-      client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => ctx.mcpReq.notify(notification).catch(() => {}));
-      await client.setLoggingLevel(level as "info");
-    }
-    const progressToken = ctx.mcpReq._meta?.progressToken;
-    const forwardProgress =
-      progressToken === undefined
-        ? undefined
-        : (progress: Progress) => void ctx.mcpReq.notify({ method: "notifications/progress", params: { ...progress, progressToken } }).catch(() => {});
-    return await client.request({ method, params: withoutEnvelope(params) } as never, ResultSchema, {
-      timeout: NO_TIMEOUT_MS,
-      onprogress: forwardProgress,
-      resetTimeoutOnProgress: true,
-    });
-  } catch (error) {
-    if (error instanceof McpError) throw new ProtocolError(error.code, error.message.replace(/^MCP error -?\d+: /, ""), error.data);
-    throw error;
-  } finally {
-    for (const signal of signals) signal.removeEventListener("abort", onLost);
-    ending = true;
-    await client.close().catch(() => {});
-    await server.close().catch(() => {});
-  }
-}
-
-/**
- * What the one-request session tells the gateway the client can do. Requests an upstream sends back
- * (sampling, elicitation, roots) have no way to reach a 2026-07-28 client over this path, so they are not
- * declared: the relay refuses them to the upstream instead of waiting on a client that cannot answer.
- */
+/** The capabilities the client declared, minus tasks (offered to 2025-11-25 sessions only). */
 function sessionCapabilities(declared: unknown): LegacyClientCapabilities {
   const capabilities = declared && typeof declared === "object" ? { ...(declared as Record<string, unknown>) } : {};
-  delete capabilities.sampling;
-  delete capabilities.elicitation;
-  delete capabilities.roots;
   delete capabilities.tasks;
   return capabilities as LegacyClientCapabilities;
-}
-
-function withoutEnvelope(params: Record<string, unknown>): Record<string, unknown> {
-  const meta = params._meta;
-  if (!meta || typeof meta !== "object") return params;
-  const kept = Object.fromEntries(Object.entries(meta).filter(([key]) => !key.startsWith("io.modelcontextprotocol/")));
-  const { _meta: _dropped, ...rest } = params;
-  return Object.keys(kept).length > 0 ? { ...rest, _meta: kept } : rest;
 }
 
 /** The web-standard request the SDK's handler reads; the body was parsed by express already. */

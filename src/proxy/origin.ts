@@ -23,6 +23,20 @@ export function sendingFor<T>(origin: Origin | null, send: () => T): T {
   return current.run(origin, send);
 }
 
+/** The origin of what is being sent right now (inside `sendingFor`), or null. */
+export function currentOrigin(): Origin | null {
+  return current.getStore() ?? null;
+}
+
+/** A request or notification from an upstream, stamped with `origin` (progress and cancellation are matched otherwise). */
+export function stampOrigin<M extends object>(message: M, origin: Origin | null): M {
+  const record = message as Record<string, unknown>;
+  if (origin === null || typeof record.method !== "string" || UNSTAMPED.has(record.method)) return message;
+  const params = isRecord(record.params) ? record.params : {};
+  const meta = isRecord(params._meta) ? params._meta : {};
+  return { ...message, params: { ...params, _meta: { ...meta, [ORIGIN_META_KEY]: origin } } };
+}
+
 /** The origin stamped on a message's params, if any. */
 export function readOrigin(params: unknown): Origin | null {
   const meta = isRecord(params) ? params._meta : undefined;
@@ -45,7 +59,7 @@ type Fetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
 /** A fetch for an upstream's Streamable HTTP transport that stamps the event streams of POSTs. */
 export function createOriginFetch(base: Fetch = fetch): Fetch {
   return async (url, init) => {
-    const origin = current.getStore() ?? null;
+    const origin = currentOrigin();
     const response = await base(url, init);
     const isEventStream = response.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() === "text/event-stream";
     if (init?.method !== "POST" || origin === null || !response.ok || !response.body || !isEventStream) return response;
@@ -102,10 +116,7 @@ function stampEvent(lines: string[], origin: Origin): string[] {
     return lines;
   }
   if (!isRecord(message) || typeof message.method !== "string" || UNSTAMPED.has(message.method)) return lines;
-  const params = isRecord(message.params) ? message.params : {};
-  const meta = isRecord(params._meta) ? params._meta : {};
-  const stamped = { ...message, params: { ...params, _meta: { ...meta, [ORIGIN_META_KEY]: origin } } };
-  return [...lines.filter((line) => !isData(line)), `data: ${JSON.stringify(stamped)}`];
+  return [...lines.filter((line) => !isData(line)), `data: ${JSON.stringify(stampOrigin(message, origin))}`];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

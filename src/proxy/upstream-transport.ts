@@ -6,8 +6,10 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { isStdioUpstream, type ResolvedUpstream } from "../config/index.ts";
 import type { Logger } from "../log/index.ts";
 import { createOriginFetch } from "./origin.ts";
+import { ModernHttpClientTransport } from "./upstream-modern.ts";
 
-export function createUpstreamTransport(config: ResolvedUpstream, log: Logger): Transport {
+/** `modern`: the upstream refused 2025-11-25 and answers only 2026-07-28 (upstream-modern.ts). */
+export function createUpstreamTransport(config: ResolvedUpstream, log: Logger, options: { modern?: boolean } = {}): Transport {
   if (isStdioUpstream(config)) {
     const stdio = new StdioClientTransport({
       command: config.command,
@@ -21,6 +23,7 @@ export function createUpstreamTransport(config: ResolvedUpstream, log: Logger): 
     });
     return stdio;
   }
+  if (options.modern) return new ModernHttpClientTransport(new URL(config.url), config.headers);
   return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers }, fetch: createOriginFetch() });
 }
 

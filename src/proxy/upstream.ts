@@ -34,10 +34,11 @@ import {
   type ServerRequest,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { ResolvedUpstream } from "../config/index.ts";
+import { isStdioUpstream, type ResolvedUpstream } from "../config/index.ts";
 import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { sendingFor, type Origin } from "./origin.ts";
+import { NotModernError } from "./upstream-modern.ts";
 import { createUpstreamTransport, pidOf } from "./upstream-transport.ts";
 
 const BACKOFF_MIN_MS = 200;
@@ -46,9 +47,14 @@ const READY_WAIT_MS = 10_000;
 
 export type UpstreamState = "connecting" | "ready" | "down" | "closed";
 
+/** The MCP revision spoken to an upstream: 2026-07-28 (stateless) or 2025-11-25 (a session). */
+export type UpstreamRevision = "2026-07-28" | "2025-11-25";
+
 export interface UpstreamStatus {
   name: string;
   state: UpstreamState;
+  /** The revision of the current (or last) connection; null before one was made. */
+  revision: UpstreamRevision | null;
   pid: number | null;
   restarts: number;
   lastError: string | null;
@@ -121,6 +127,8 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
   const connectedListeners: Array<() => void> = [];
   const inFlight = new Map<number, Origin | null>();
   let nextInFlight = 0;
+  /** The MCP revision of the current connection (each connection decides anew). */
+  let revision: UpstreamRevision | null = null;
 
   // A function, not an inline comparison: `state` changes across awaits, which narrowing can't see.
   const isClosed = () => state === "closed";
@@ -168,11 +176,16 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
     return sendingFor(null, connectOnce);
   }
 
-  async function connectOnce(): Promise<void> {
+  /**
+   * An HTTP upstream is asked first in 2026-07-28 (server/discover): a server that lists that revision is
+   * spoken to in it, since an SDK v2 server's 2025 leg is stateless (no requests to its client, no
+   * subscriptions). Any other answer means 2025-11-25, with a session. Stdio upstreams speak 2025-11-25.
+   */
+  async function connectOnce(attempt: UpstreamRevision = isStdioUpstream(config) ? "2025-11-25" : "2026-07-28"): Promise<void> {
     if (state === "closed") return;
     state = "connecting";
     const next = new Client({ name: "gatehouse", version: "0.1.0" }, { capabilities: CLIENT_CAPABILITIES });
-    const nextTransport = createUpstreamTransport(config, log);
+    const nextTransport = createUpstreamTransport(config, log, { modern: attempt === "2026-07-28" });
     // Non-JSON lines on a stdio server's stdout (banners) surface here; they are not fatal.
     next.onerror = (error) => log.debug({ err: error.message }, "upstream transport error (ignored)");
     next.onclose = () => {
@@ -193,10 +206,11 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
     try {
       await next.connect(nextTransport);
     } catch (error) {
+      await nextTransport.close().catch(() => {});
+      if (error instanceof NotModernError) return connectOnce("2025-11-25");
       lastError = (error as Error).message;
       state = "down";
       log.warn({ err: lastError }, "upstream connect failed");
-      await nextTransport.close().catch(() => {});
       scheduleReconnect();
       return;
     }
@@ -209,8 +223,9 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
     tools = null;
     lastError = null;
     capabilities = next.getServerCapabilities() ?? {};
+    revision = attempt;
     setReady();
-    log.info({ pid: pidOf(nextTransport) }, "upstream connected");
+    log.info({ pid: pidOf(nextTransport), revision }, "upstream connected");
     for (const listener of connectedListeners) listener();
   }
 
@@ -296,7 +311,7 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
 
   return {
     name: config.name,
-    status: () => ({ name: config.name, state, pid: transport ? pidOf(transport) : null, restarts, lastError, tools: tools?.length ?? 0 }),
+    status: () => ({ name: config.name, state, revision, pid: transport ? pidOf(transport) : null, restarts, lastError, tools: tools?.length ?? 0 }),
     whenReady,
     cachedTools: () => tools,
     async listTools() {

@@ -1,9 +1,10 @@
 // An upstream built on the TypeScript SDK v2 (@modelcontextprotocol/server): the 2026-07-28 revision,
 // served with `createMcpHandler` on plain node:http. `legacy: "stateless"` (the SDK's default) also
 // answers 2025-era clients one request at a time; `legacy: "reject"` answers only 2026-07-28.
+// `delete_notes` asks its client for a confirmation the 2026-07-28 way (an `input_required` result).
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
+import { acceptedContent, createMcpHandler, inputRequired, McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 
 export interface ModernUpstream {
@@ -21,6 +22,15 @@ export async function startModernUpstream(legacy: "stateless" | "reject"): Promi
       server.registerTool("record_note", { description: "Records a note", inputSchema: z.object({ text: z.string() }) }, async ({ text }) => {
         runs += 1;
         return { content: [{ type: "text", text: `recorded: ${text}` }] };
+      });
+      // Asks its client to confirm (2026-07-28: an input_required result, then the same call with the answer).
+      const confirmation = z.object({ confirm: z.boolean() });
+      server.registerTool("delete_notes", { description: "Deletes every note after a confirmation", inputSchema: z.object({}) }, async (_args, ctx) => {
+        const answer = acceptedContent(ctx.mcpReq.inputResponses, "confirm", confirmation);
+        if (answer === undefined) return inputRequired({ inputRequests: { confirm: inputRequired.elicit({ message: "Delete every note?", requestedSchema: confirmation }) } });
+        if (!answer.confirm) return { content: [{ type: "text", text: "kept the notes" }] };
+        runs = 0;
+        return { content: [{ type: "text", text: "deleted the notes" }] };
       });
       server.registerTool("read_notes", { description: "Reads the notes", inputSchema: z.object({}) }, async () => ({ content: [{ type: "text", text: `${runs} notes` }] }));
       return server;
