@@ -11,7 +11,7 @@ import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { ADMIN_TOKEN, decide, nextApproval, reconnectApprovalFor } from "./helpers/approvals.ts";
 import { startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 import { startConformanceServer } from "./helpers/conformance.ts";
-import { startModernUpstream } from "./helpers/modern-upstream.ts";
+import { startModernUpstream, type ModernUpstream } from "./helpers/modern-upstream.ts";
 import { waitUntil } from "./helpers/process.ts";
 import { startCountingUpstream, type CountingUpstream } from "./helpers/upstream.ts";
 
@@ -189,6 +189,82 @@ describe(`protocol revisions 2025-11-25 and 2026-07-28 side by side (${storageLa
     await gw.writePolicy("smartlead", POLICY);
   });
 
+  describe("the tasks extension (io.modelcontextprotocol/tasks) for 2026-07-28 clients", () => {
+    const TASKS = { extensions: { "io.modelcontextprotocol/tasks": {} } };
+    const NAME_OF: Record<string, (p: Record<string, unknown>) => unknown> = { "tools/call": (p) => p.name, "tasks/get": (p) => p.taskId, "tasks/cancel": (p) => p.taskId, "tasks/update": (p) => p.taskId };
+    let nextId = 100;
+    async function rpc(method: string, params: Record<string, unknown>, capabilities: Record<string, unknown> = TASKS, token = retryingToken) {
+      const name = NAME_OF[method]?.(params);
+      const response = await post(
+        token,
+        { jsonrpc: "2.0", id: nextId++, method, params: { ...params, _meta: { ...ENVELOPE, "io.modelcontextprotocol/clientCapabilities": capabilities } } },
+        { "mcp-protocol-version": "2026-07-28", "mcp-method": method, ...(typeof name === "string" && { "mcp-name": name }) },
+      );
+      const text = await response.text();
+      const data = text.split("\n").filter((line) => line.startsWith("data: ")).pop();
+      return { status: response.status, body: JSON.parse(data ? data.slice("data: ".length) : text) as { result?: Record<string, unknown>; error?: { code: number; message: string } } };
+    }
+    const taskStatus = async (taskId: string) => (await rpc("tasks/get", { taskId })).body.result!;
+
+    it("is offered in server/discover", async () => {
+      const { body } = await rpc("server/discover", {});
+      assert.deepEqual((body.result!.capabilities as { extensions?: unknown }).extensions, { "io.modelcontextprotocol/tasks": {} });
+    });
+
+    it("answers a held call with a task, durable at once; approved, tasks/get inlines the real result and the upstream ran once", async () => {
+      const before = runs();
+      const { body } = await rpc("tools/call", { name: RECONNECT, arguments: { email_account_ids: [505] } });
+      const task = body.result!;
+      assert.equal(task.resultType, "task");
+      assert.equal(task.status, "working");
+      assert.ok(Number.isInteger(task.ttlMs) && !("ttl" in task) && !("pollInterval" in task) && !("task" in task), JSON.stringify(task));
+      assert.equal((await taskStatus(task.taskId as string)).status, "working");
+      const approval = await reconnectApprovalFor(gw, [505]);
+      await decide(gw, approval.id, "approve");
+      const done = await waitUntil(() => taskStatus(task.taskId as string), (t) => t.status !== "working", 20_000);
+      assert.equal(done.status, "completed", JSON.stringify(done));
+      assert.equal(done.resultType, "complete");
+      const result = done.result as { content: Array<{ text: string }>; _meta?: Record<string, unknown> };
+      assert.deepEqual((JSON.parse(result.content[0]!.text) as { results: Array<{ email_account_id: number }> }).results.map((r) => r.email_account_id), [505]);
+      assert.equal(result._meta?.["io.modelcontextprotocol/related-task"], undefined);
+      assert.equal(runs(), before + 1);
+    });
+
+    it("answers an allowed call with its plain result, not a task", async () => {
+      const { body } = await rpc("tools/call", { name: "smartlead_get_email_account_by_id", arguments: { email_account_id: 501 } });
+      assert.equal(body.result!.resultType, "complete");
+      assert.ok(Array.isArray(body.result!.content));
+    });
+
+    it("cancels a held call's approval with tasks/cancel (an empty ack); tasks/get then says cancelled and nothing runs", async () => {
+      const before = runs();
+      const { body } = await rpc("tools/call", { name: RECONNECT, arguments: { email_account_ids: [501, 505] } });
+      const taskId = body.result!.taskId as string;
+      const approval = await reconnectApprovalFor(gw, [501, 505]);
+      const ack = await rpc("tasks/cancel", { taskId });
+      assert.deepEqual(ack.body.result, { resultType: "complete", _meta: ack.body.result!._meta });
+      assert.equal((await taskStatus(taskId)).status, "cancelled");
+      const ended = await waitUntil(() => gw.instance.approvals.repo.get(approval.id), (a) => a?.status !== "pending", 10_000);
+      assert.equal(ended?.status, "cancelled");
+      assert.equal((await rpc("tasks/cancel", { taskId })).status, 200, "cancelling again is no error");
+      assert.equal((await rpc("tasks/update", { taskId, inputResponses: {} })).body.result?.resultType, "complete", "tasks/update: nothing to deliver, an empty result");
+      assert.equal(runs(), before);
+    });
+
+    it("refuses tasks/get without the extension declared (-32021), another grant's or an unknown task (-32602), and the removed tasks/result (-32601)", async () => {
+      const { body } = await rpc("tools/call", { name: RECONNECT, arguments: { email_account_ids: [502, 503] } });
+      const taskId = body.result!.taskId as string;
+      assert.equal((await rpc("tasks/get", { taskId }, TASKS, waitingToken)).body.error?.code, -32602, "another grant's task");
+      assert.equal((await rpc("tasks/cancel", { taskId }, TASKS, waitingToken)).body.error?.code, -32602);
+      assert.equal((await rpc("tasks/cancel", { taskId })).status, 200);
+      const undeclared = await rpc("tasks/get", { taskId: "00000000-0000-4000-8000-000000000000" }, {});
+      assert.equal(undeclared.body.error?.code, -32021);
+      assert.equal(undeclared.status, 400);
+      assert.equal((await rpc("tasks/get", { taskId: "00000000-0000-4000-8000-000000000000" })).body.error?.code, -32602);
+      assert.equal((await rpc("tasks/result", { taskId: "00000000-0000-4000-8000-000000000000" })).body.error?.code, -32601);
+    });
+  });
+
   it("answers an initialize asking for 2026-07-28 with 2025-11-25 (that revision has no initialize)", async () => {
     const response = await post(retryingToken, { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2026-07-28", capabilities: {}, clientInfo: { name: "next-client", version: "1" } } });
     assert.equal(response.status, 200);
@@ -224,11 +300,22 @@ describe(`protocol revisions 2025-11-25 and 2026-07-28 side by side (${storageLa
 
 describe(`upstreams built on the SDK v2 (2026-07-28) (${storageLabel()})`, () => {
   const NOTES_POLICY = { version: "1", default: "allow", tools: { record_note: { action: "require_approval", approval: { timeout: "10m" } } } };
+  const ALLOW_ALL = { version: "1", default: "allow" };
+
+  /** Runs `test` against a gateway in front of a fresh SDK v2 upstream, and closes both. */
+  async function withNotes(legacy: "stateless" | "reject", policy: unknown, test: (gw: TestGateway, upstream: ModernUpstream) => Promise<void>): Promise<void> {
+    const upstream = await startModernUpstream(legacy);
+    const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: policy }, extraConfig: { approvals: { ...APPROVALS, maxWaitSeconds: 30 } } });
+    try {
+      await test(gw, upstream);
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  }
 
   it("speaks 2026-07-28 to an upstream that also answers 2025 clients (the SDK v2 default): tools listed, a held call approved runs once", async () => {
-    const upstream = await startModernUpstream("stateless");
-    const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: NOTES_POLICY }, extraConfig: { approvals: { ...APPROVALS, maxWaitSeconds: 30 } } });
-    try {
+    await withNotes("stateless", NOTES_POLICY, async (gw, upstream) => {
       const client = await gw.connect(await gw.createToken("notes-agent"));
       const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as { upstreams: Array<{ name: string; revision: string }> };
       assert.equal(ready.upstreams.find((u) => u.name === "notes")?.revision, "2026-07-28");
@@ -241,16 +328,11 @@ describe(`upstreams built on the SDK v2 (2026-07-28) (${storageLabel()})`, () =>
       assert.equal(textOf((await call) as never), "recorded: hello");
       assert.equal(upstream.runs(), 1);
       await client.close();
-    } finally {
-      await gw.close();
-      await upstream.close();
-    }
+    });
   });
 
   it("speaks 2026-07-28 to an upstream that answers only that revision: tools listed, a held call approved runs once", async () => {
-    const upstream = await startModernUpstream("reject");
-    const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: NOTES_POLICY }, extraConfig: { approvals: { ...APPROVALS, maxWaitSeconds: 30 } } });
-    try {
+    await withNotes("reject", NOTES_POLICY, async (gw, upstream) => {
       const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as { upstreams: Array<{ name: string; state: string; revision: string }> };
       assert.equal(ready.upstreams.find((u) => u.name === "notes")?.state, "ready");
       assert.equal(ready.upstreams.find((u) => u.name === "notes")?.revision, "2026-07-28");
@@ -266,16 +348,11 @@ describe(`upstreams built on the SDK v2 (2026-07-28) (${storageLabel()})`, () =>
       assert.equal(result._meta?.["io.modelcontextprotocol/serverInfo"], undefined, "the upstream's envelope stays between it and the gateway");
       assert.equal(upstream.runs(), 1);
       await client.close();
-    } finally {
-      await gw.close();
-      await upstream.close();
-    }
+    });
   });
 
   it("turns a 2026-07-28 upstream's input_required result into an elicitation for the agent, and sends the call again with the answer", async () => {
-    const upstream = await startModernUpstream("reject");
-    const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: { version: "1", default: "allow" } } });
-    try {
+    await withNotes("reject", ALLOW_ALL, async (gw) => {
       const transport = new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${await gw.createToken("notes-agent")}` } } });
       const client = new Client({ name: "eliciting-agent", version: "1" }, { capabilities: { elicitation: { form: {} } } });
       const asked: string[] = [];
@@ -290,16 +367,11 @@ describe(`upstreams built on the SDK v2 (2026-07-28) (${storageLabel()})`, () =>
       assert.equal(textOf((await client.callTool({ name: "delete_notes", arguments: {} })) as never), "kept the notes");
       assert.equal(asked.length, 2);
       await client.close();
-    } finally {
-      await gw.close();
-      await upstream.close();
-    }
+    });
   });
 
   it("passes a 2026-07-28 upstream's question to a 2026-07-28 agent as input_required, and the agent's answer back (the call runs once)", async () => {
-    const upstream = await startModernUpstream("reject");
-    const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: { version: "1", default: "allow" } } });
-    try {
+    await withNotes("reject", ALLOW_ALL, async (gw, upstream) => {
       const transport = new ModernTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${await gw.createToken("notes-agent")}` } } });
       const client = new ModernClient({ name: "modern-eliciting-agent", version: "2.4.0" }, { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: "auto" } });
       const asked: string[] = [];
@@ -315,16 +387,11 @@ describe(`upstreams built on the SDK v2 (2026-07-28) (${storageLabel()})`, () =>
       assert.deepEqual(asked, ["Delete every note?"]);
       assert.equal(upstream.runs(), 0, "the notes were deleted");
       await client.close();
-    } finally {
-      await gw.close();
-      await upstream.close();
-    }
+    });
   });
 
   it("refuses a requestState it did not issue (or another grant's), naming the fix", async () => {
-    const upstream = await startModernUpstream("reject");
-    const gw = await startTestGateway({ upstreams: { notes: { url: upstream.url } }, policies: { notes: { version: "1", default: "allow" } } });
-    try {
+    await withNotes("reject", ALLOW_ALL, async (gw, upstream) => {
       const token = await gw.createToken("notes-agent");
       const response = await fetch(`${gw.url}/mcp`, {
         method: "POST",
@@ -334,10 +401,7 @@ describe(`upstreams built on the SDK v2 (2026-07-28) (${storageLabel()})`, () =>
       const text = await response.text();
       assert.match(text, /requestState is unknown, expired or not this grant's/);
       assert.equal(upstream.runs(), 0);
-    } finally {
-      await gw.close();
-      await upstream.close();
-    }
+    });
   });
 
   it("passes a 2025-11-25 upstream's elicitation request to a 2026-07-28 agent as input_required (the conformance reference server)", async () => {

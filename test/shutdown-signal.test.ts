@@ -1,12 +1,13 @@
 // SIGTERM ends `gatehouse start` with exit code 0 and without lingering: Slack on (HTTP, the Web API
-// stand-in), a call held whose reviewer message was posted, and a call waiting for an upstream that is
-// down. Work that outlives the shutdown must not hold the process (deploys would end in SIGKILL).
+// stand-in), a call held whose reviewer message was posted (from a 2025-11-25 and a 2026-07-28 agent), an
+// open 2026-07-28 subscriptions/listen stream, and a call waiting for an upstream that is down. Work that outlives the shutdown must not hold the process (deploys would end in SIGKILL).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from "@modelcontextprotocol/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { PROJECT_ROOT } from "../src/config/index.ts";
@@ -81,6 +82,18 @@ describe(`gatehouse start and SIGTERM (${storageLabel()})`, () => {
     const held = agent.callTool({ name: RECONNECT, arguments: { email_account_ids: [502] } }).catch((error: unknown) => error);
     const posted = await slack.waitFor("chat.postMessage", (c) => c.body.channel === "C0SIGTERM");
     assert.match(JSON.stringify(posted.body.blocks), new RegExp(RECONNECT));
+    // A 2026-07-28 agent too: a held call, and a subscriptions/listen stream that never ends by itself.
+    const modern = new ModernClient({ name: "sig-agent-2026", version: "1" }, { versionNegotiation: { mode: "auto" } });
+    await modern.connect(new ModernTransport(new URL(`${gw.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${AGENT_TOKEN}` } } }));
+    const modernHeld = modern.callTool({ name: RECONNECT, arguments: { email_account_ids: [503] } }).catch((error: unknown) => error);
+    await slack.waitFor("chat.postMessage", (c) => c.body.channel === "C0SIGTERM" && JSON.stringify(c.body.blocks).includes("503"));
+    const listen = await fetch(`${gw.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${AGENT_TOKEN}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28", "mcp-method": "subscriptions/listen" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "subscriptions/listen", params: { notifications: { toolsListChanged: true }, _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {} } } }),
+    });
+    assert.equal(listen.status, 200);
+    const listenEnded = listen.text().catch(() => "");
 
     process.kill(Number(await readFile(marker, "utf8")), "SIGKILL");
     const upstreamState = async () => ((await (await fetch(`${gw.url}/readyz`)).json()) as { upstreams: Array<{ state: string }> }).upstreams[0]?.state;
@@ -102,8 +115,9 @@ describe(`gatehouse start and SIGTERM (${storageLabel()})`, () => {
     const outcome = await Promise.race([exited, hangGuard]);
     t.diagnostic(`exited ${Date.now() - started} ms after SIGTERM`);
     assert.deepEqual(outcome, { code: 0, signal: null }, `exited after ${Date.now() - started} ms`);
-    await Promise.all([held, waiting]);
+    await Promise.all([held, waiting, modernHeld, listenEnded]);
     await agent.close().catch(() => {});
+    await modern.close().catch(() => {});
   });
 
   it("fails a call waiting for a down upstream as soon as the upstream is closed", async () => {

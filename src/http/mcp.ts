@@ -42,7 +42,7 @@ export function createMcpRoute(deps: {
   limits: SessionLimits;
 }): McpRoute {
   const registry = createSessionRegistry<SessionResources>(deps.limits);
-  const modern = createModernEndpoint({ gateway: deps.gateway, logger: deps.logger });
+  const modern = createModernEndpoint({ gateway: deps.gateway, logger: deps.logger, tasksFor: deps.tasksFor });
   deps.gateway.relay.onListChanged((kind) => modern.listChanged(kind));
   const router = Router();
   // Responses with requests still owed to clients: shutdown lets them go out first (held calls answer at once when draining).
@@ -80,11 +80,14 @@ export function createMcpRoute(deps: {
       return;
     }
     if (await modern.isModern(req)) {
-      answering.add(res);
-      res.on("close", () => {
-        answering.delete(res);
-        if (answering.size === 0) onQuiet?.();
-      });
+      // A subscriptions/listen stream owes no answer: shutdown does not wait for it (closing ends it).
+      if ((req.body as { method?: unknown } | undefined)?.method !== "subscriptions/listen") {
+        answering.add(res);
+        res.on("close", () => {
+          answering.delete(res);
+          if (answering.size === 0) onQuiet?.();
+        });
+      }
       await modern.serve(grant, req, res);
       return;
     }

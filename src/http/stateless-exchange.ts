@@ -19,7 +19,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { ProtocolError, type ServerContext } from "@modelcontextprotocol/server";
 import type { Grant } from "../grants/index.ts";
-import { createDownstreamServer, type Gateway } from "../proxy/index.ts";
+import { createDownstreamServer, type Gateway, type TaskSupport } from "../proxy/index.ts";
 
 /** How long a request waiting for its client's input stays parked. */
 const PARK_MS = 10 * 60_000;
@@ -37,6 +37,8 @@ export interface ExchangeRequest {
   clientInfo: { name: string; version: string };
   clientCapabilities: ClientCapabilities;
   logLevel?: string;
+  /** Present when the client declared the tasks extension: a held call is answered with a task. */
+  tasks?: TaskSupport;
 }
 
 interface InputRequest {
@@ -84,12 +86,11 @@ export function createExchanges(gateway: Gateway): Exchanges {
       this.method = request.method;
       this.ctx = ctx;
       const sessionId = `stateless-${randomUUID()}`;
-      this.server = createDownstreamServer(gateway, {
-        grant: request.grant,
-        sessionId: () => sessionId,
-        endReason: () => (this.ending ? "stopping" : null),
-        connectionLost: () => this.lost.signal,
-      });
+      this.server = createDownstreamServer(
+        gateway,
+        { grant: request.grant, sessionId: () => sessionId, endReason: () => (this.ending ? "stopping" : null), connectionLost: () => this.lost.signal },
+        { tasks: request.tasks },
+      );
       this.client = new Client(request.clientInfo, { capabilities: request.clientCapabilities });
       const ask = (input: { method: string; params?: Record<string, unknown> }) => this.ask(input);
       // Only what the client declared: the relay refuses the rest to the upstream, as for a 2025 client.

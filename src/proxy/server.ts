@@ -20,6 +20,8 @@ import type { CallerContext, Gateway } from "./gateway.ts";
 
 export const GATEWAY_INFO = { name: "gatehouse", version: "0.1.0" };
 export const GATEWAY_INSTRUCTIONS = "Tool calls pass through Gatehouse: some may be denied, rate-limited or held for human approval.";
+/** The status message of the task a client that asked for one gets for a call answered at once. */
+export const ANSWERED_WITHOUT_HOLD = "answered without a hold";
 /** Tasks must outlive their hold by this much, so the result can still be fetched. */
 const TASK_RESULT_GRACE_MS = 60 * 60_000;
 
@@ -86,7 +88,7 @@ export function createDownstreamServer(gateway: Gateway, session: DownstreamSess
       await relay?.flush();
       // A client that asked for a task gets one even when the call was answered at once.
       const exposed = "task" in result ? result : exposeResourceLinks(result, request.params.name);
-      if (wantsTask && tasks && !("task" in exposed)) return createFinishedTask(tasks.store, request, extra, exposed, "answered without a hold");
+      if (wantsTask && tasks && !("task" in exposed)) return createFinishedTask(tasks.store, request, extra, exposed, ANSWERED_WITHOUT_HOLD);
       return exposed;
     } catch (error) {
       if (error instanceof McpError) throw error;
