@@ -3,12 +3,17 @@
 // client of each kind, side by side: the same tools, the same policy, the same holds. The 2026-07-28
 // client is the TypeScript SDK v2's (@modelcontextprotocol/client), not ours.
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from "@modelcontextprotocol/client";
+import { StdioClientTransport as ModernStdioTransport } from "@modelcontextprotocol/client/stdio";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { ADMIN_TOKEN, decide, nextApproval, reconnectApprovalFor } from "./helpers/approvals.ts";
+import { gatewayTargets } from "./helpers/clients.ts";
 import { startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 import { startConformanceServer } from "./helpers/conformance.ts";
 import { startModernUpstream, type ModernUpstream } from "./helpers/modern-upstream.ts";
@@ -25,12 +30,15 @@ describe(`protocol revisions 2025-11-25 and 2026-07-28 side by side (${storageLa
   let gw: TestGateway;
   let waitingToken: string;
   let retryingToken: string;
+  let dir: string;
   const opened: Array<{ close(): Promise<void> }> = [];
   const runs = () => upstream.runs(RECONNECT);
 
   before(async () => {
     upstream = await startCountingUpstream();
-    gw = await startTestGateway({ upstreams: { smartlead: upstream.config }, policies: { smartlead: POLICY }, extraConfig: { approvals: APPROVALS } });
+    // A real data directory: a `gatehouse stdio` child joins this gateway's database.
+    dir = await mkdtemp(join(tmpdir(), "gatehouse-revisions-"));
+    gw = await startTestGateway({ upstreams: { smartlead: upstream.config }, policies: { smartlead: POLICY }, extraConfig: { approvals: APPROVALS }, dir });
     waitingToken = await gw.createToken("modern-waiting");
     retryingToken = await gw.createToken("modern-retrying");
   });
@@ -38,6 +46,7 @@ describe(`protocol revisions 2025-11-25 and 2026-07-28 side by side (${storageLa
     await Promise.all(opened.map((c) => c.close().catch(() => {})));
     await gw?.close();
     await upstream?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   async function modernClient(token: string, name = "sdk-v2-agent"): Promise<{ client: ModernClient; transport: ModernTransport }> {
@@ -263,6 +272,20 @@ describe(`protocol revisions 2025-11-25 and 2026-07-28 side by side (${storageLa
       assert.equal((await rpc("tasks/get", { taskId: "00000000-0000-4000-8000-000000000000" })).body.error?.code, -32602);
       assert.equal((await rpc("tasks/result", { taskId: "00000000-0000-4000-8000-000000000000" })).body.error?.code, -32601);
     });
+  });
+
+  it("a 2026-07-28 SDK client over `gatehouse stdio` settles on 2025-11-25 (stdio speaks that revision) and sees the same tools", async () => {
+    const { stdio } = gatewayTargets(gw, { name: "modern-retrying", token: retryingToken });
+    const transport = new ModernStdioTransport({ ...stdio, stderr: "ignore" });
+    const client = new ModernClient({ name: "sdk-v2-over-stdio", version: "2.4.0" }, { versionNegotiation: { mode: "auto" } });
+    await client.connect(transport);
+    try {
+      assert.equal(client.getNegotiatedProtocolVersion(), "2025-11-25");
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes(RECONNECT) && names.includes("smartlead_get_campaign"), names.join(", "));
+    } finally {
+      await client.close();
+    }
   });
 
   it("answers an initialize asking for 2026-07-28 with 2025-11-25 (that revision has no initialize)", async () => {
