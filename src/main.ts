@@ -28,6 +28,9 @@ import { createReviewerStore, type ReviewerStore } from "./reviewers/index.ts";
 import { createSessionStore } from "./sessions/index.ts";
 import { createPolicyAdmin, type PolicyAdmin } from "./policies/index.ts";
 
+/** How long an idle client connection is kept open (the `Keep-Alive: timeout=65` header says so). */
+const KEEP_ALIVE_MS = 65_000;
+
 export interface StartOptions {
   config: GatehouseConfig;
   env: Env;
@@ -372,6 +375,11 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       mcpRoute = mcp;
       queues = await connectQueues();
       const server: HttpServer = app.listen(env.PORT ?? config.listen.port, env.HOST ?? config.listen.host);
+      // Idle keep-alive sockets stay open longer than clients and proxies keep theirs (60 s is common):
+      // with Node's 5 s, a client reusing a socket the gateway just closed fails its POST (undici does
+      // not retry a POST). headersTimeout must exceed keepAliveTimeout.
+      server.keepAliveTimeout = KEEP_ALIVE_MS;
+      server.headersTimeout = KEEP_ALIVE_MS + 1_000;
       await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e as Error))]);
       closers.push(async () => {
         // Stop accepting, let answers still owed go out (held calls answer at once when draining), then cut.

@@ -96,6 +96,19 @@ describe(`HTTP edges (${storageLabel()})`, () => {
     assert.match(metrics, /gatehouse_upstream_up\{upstream="smartlead"\} 1/);
   });
 
+  it("keeps an idle client connection open 65 s (Keep-Alive: timeout=65), longer than clients keep theirs", async () => {
+    const { request } = await import("node:http");
+    const headers = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
+      request(`${gw.url}/healthz`, { headers: { connection: "keep-alive" } }, (res) => {
+        res.resume();
+        resolve(res.headers);
+      })
+        .on("error", reject)
+        .end();
+    });
+    assert.equal(headers["keep-alive"], "timeout=65");
+  });
+
   it("protects the admin API with the admin token", async () => {
     assert.equal((await fetch(`${gw.url}/api/audit`)).status, 401);
     const response = await fetch(`${gw.url}/api/audit?limit=5`, { headers: { authorization: "Bearer admin-token-for-tests" } });

@@ -1,5 +1,5 @@
 // Wakes whoever waits on an approval when its status changes: an in-process emitter for this
-// process, Postgres NOTIFY for the others. Both are best-effort; waiters also poll the row.
+// process, Postgres NOTIFY for the others. Both are best-effort; a sweep of the held approvals' statuses backs them (follow.ts).
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { listenToChannel, schemaChannel, type Database } from "../db/index.ts";

@@ -15,7 +15,7 @@ import type { HoldSettings } from "./hold-settings.ts";
 import type { ApprovalRepository } from "./repository.ts";
 import { finalResult, pendingAnswer, waitingMessage } from "./results.ts";
 import type { ApprovalCore } from "./service.ts";
-import { isTerminal, type Approval } from "./types.ts";
+import { isTerminal, type Approval, type ApprovalStatus } from "./types.ts";
 
 export interface FollowOptions {
   settings: HoldSettings;
@@ -39,6 +39,8 @@ export interface ApprovalFollower {
 }
 
 const MAX_READ_BACKOFF_MS = 2_000;
+/** Approvals read per sweep query. */
+const SWEEP_CHUNK = 1_000;
 /** A waiter row outlives its request by this much, so "agent waiting" survives a slow answer. */
 const WAITER_ROW_SLACK_MS = 15_000;
 
@@ -54,6 +56,7 @@ export function createApprovalFollower(deps: {
   const { repo, logger } = deps;
   const stopping = new AbortController();
   const active = new Set<Promise<unknown>>();
+  const sweep = createSweep(repo, deps.pollMs, logger);
 
   async function bestEffort(what: string, approvalId: string, work: () => Promise<unknown>): Promise<void> {
     try {
@@ -68,6 +71,7 @@ export function createApprovalFollower(deps: {
     const waiterId = randomUUID();
     const deadline = Date.now() + settings.maxWaitMs;
     const wakeup = createWakeup(deps.bus, first.id, [options.signal, options.detached, stopping.signal]);
+    const unwatch = sweep.watch(first.id, () => current.status, wakeup.poke);
     let current = first;
     let beats = 0;
     let readFailures = 0;
@@ -109,8 +113,11 @@ export function createApprovalFollower(deps: {
           heartbeat();
           nextBeat = now + settings.heartbeatMs;
         }
-        const backoff = Math.min(MAX_READ_BACKOFF_MS, deps.pollMs * 2 ** readFailures);
-        await wakeup.wait(Math.max(1, Math.min(backoff, nextBeat - now, deadline - now)));
+        // The row is read again only when something may have changed: a notification, a cancel, the
+        // sweep seeing another status, or a failed read or start being retried. Heartbeats read nothing.
+        const retryIn = readFailures > 0 ? Math.min(MAX_READ_BACKOFF_MS, deps.pollMs * 2 ** readFailures) : Number.POSITIVE_INFINITY;
+        const isWoken = await wakeup.wait(Math.max(1, Math.min(retryIn, nextBeat - now, deadline - now)));
+        if (!isWoken && readFailures === 0) continue;
         try {
           current = (await repo.get(current.id)) ?? current;
           if (current.status === "approved" && readFailures > 0) isRunnableHere = true;
@@ -121,6 +128,7 @@ export function createApprovalFollower(deps: {
         }
       }
     } finally {
+      unwatch();
       wakeup.close();
       await bestEffort("record that the agent left", first.id, async () => {
         await repo.detachWaiter(first.id, waiterId);
@@ -179,24 +187,76 @@ function createWakeup(bus: ApprovalBus, id: string, signals: Array<AbortSignal |
   const live = signals.filter((s): s is AbortSignal => s !== undefined);
   for (const signal of live) signal.addEventListener("abort", poke);
   return {
-    wait(ms: number): Promise<void> {
+    poke,
+    /** Resolves true when woken (a change, a cancel), false when `ms` passed without one. */
+    wait(ms: number): Promise<boolean> {
       if (isPoked || live.some((s) => s.aborted)) {
         isPoked = false;
-        return Promise.resolve();
+        return Promise.resolve(true);
       }
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done() {
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => done(false), ms);
+        function done(isWoken: boolean) {
           clearTimeout(timer);
           wake = null;
-          resolve();
+          resolve(isWoken);
         }
-        wake = done;
+        wake = () => done(true);
       });
     },
     close() {
       unsubscribe();
       for (const signal of live) signal.removeEventListener("abort", poke);
+    },
+  };
+}
+
+/**
+ * The safety net under notifications, for every call this gateway holds at once: every `everyMs`, one
+ * query per SWEEP_CHUNK approvals reads their statuses, and a waiter whose approval no longer has the
+ * status it last saw is woken to read its row. A lost notification costs at most `everyMs`; 10,000 held
+ * calls cost ten small queries per sweep, not 10,000 reads.
+ */
+function createSweep(repo: ApprovalRepository, everyMs: number, logger: Logger) {
+  const watchers = new Map<number, { approvalId: string; status: () => ApprovalStatus; poke: () => void }>();
+  let nextKey = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let isSweeping = false;
+
+  async function sweepOnce(): Promise<void> {
+    if (isSweeping) return;
+    isSweeping = true;
+    try {
+      const ids = [...new Set([...watchers.values()].map((w) => w.approvalId))];
+      for (let i = 0; i < ids.length; i += SWEEP_CHUNK) {
+        const statuses = await repo.statuses(ids.slice(i, i + SWEEP_CHUNK));
+        for (const watcher of watchers.values()) {
+          const status = statuses.get(watcher.approvalId);
+          if (status !== undefined && status !== watcher.status()) watcher.poke();
+        }
+      }
+    } catch (error) {
+      logger.debug({ err: (error as Error).message }, "approval sweep failed; the next one retries");
+    } finally {
+      isSweeping = false;
+    }
+  }
+
+  return {
+    watch(approvalId: string, status: () => ApprovalStatus, poke: () => void): () => void {
+      const key = nextKey++;
+      watchers.set(key, { approvalId, status, poke });
+      if (!timer) {
+        timer = setInterval(() => void sweepOnce(), everyMs);
+        timer.unref();
+      }
+      return () => {
+        watchers.delete(key);
+        if (watchers.size === 0) {
+          clearInterval(timer);
+          timer = undefined;
+        }
+      };
     },
   };
 }

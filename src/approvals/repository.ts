@@ -93,6 +93,13 @@ export function createApprovalRepository(database: Database) {
 
   return {
     get,
+    /** The status of each of these approvals that exists, in one query (the waiters' safety sweep). */
+    async statuses(ids: readonly string[]): Promise<Map<string, ApprovalStatus>> {
+      const wanted = ids.filter(isUuid);
+      if (wanted.length === 0) return new Map();
+      const rows = await db.select({ id: approvals.id, status: approvals.status }).from(approvals).where(inArray(approvals.id, wanted));
+      return new Map(rows.map((row) => [row.id, row.status as ApprovalStatus]));
+    },
     /** Inserts a pending approval; null when this call already has an open one (attach to it instead). */
     async insert(values: NewApproval): Promise<Approval | null> {
       const rows = await db.insert(approvals).values({ ...values, status: "pending" }).onConflictDoNothing().returning({ id: approvals.id });

@@ -144,7 +144,12 @@ export const ConfigSchema = z
         grants: z.record(z.string().min(1), HoldOverrideSchema).default({}).describe("Hold settings per grant name; they win over client settings"),
         claimGraceSeconds: z.number().positive().default(120).describe("An approval decided in its last moments stays claimable at least this long"),
         resultWindowSeconds: z.number().nonnegative().default(600).describe("An identical call this soon after a held call ran gets its stored result"),
-        pollMs: z.number().int().positive().default(1_000).describe("Fallback poll of approval rows when no notification arrives"),
+        pollMs: z
+          .number()
+          .int()
+          .positive()
+          .default(5_000)
+          .describe("Safety sweep of the approvals this gateway holds calls for (one query for all), in case a notification is lost"),
         reaperSeconds: z.number().positive().default(5),
         instanceStaleSeconds: z.number().positive().default(30).describe("A gateway whose heartbeat is older is considered dead"),
       })
@@ -156,7 +161,7 @@ export const ConfigSchema = z
         grants: {},
         claimGraceSeconds: 120,
         resultWindowSeconds: 600,
-        pollMs: 1_000,
+        pollMs: 5_000,
         reaperSeconds: 5,
         instanceStaleSeconds: 30,
       }),

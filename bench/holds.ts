@@ -1,0 +1,54 @@
+// What held calls cost a gateway while nobody decides: `gatehouse start` with every call of `echo`
+// needing approval, BENCH_HOLDS calls held as held requests by another process (bench/proc/hold.ts), then
+// the gateway's CPU over BENCH_SECONDS of waiting and its resident memory before and after placing them.
+// Storage follows DATABASE_URL / REDIS_URL. Prints figures; asserts nothing.
+//   npm run bench:holds             BENCH_HOLDS=10000 npm run bench:holds
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { dropSchema, storageLabel } from "../test/helpers/gateway.ts";
+import { AGENT_TOKEN, cpuMs, rssKb, start, startGateway, tsx, type Child } from "./lib.ts";
+
+const HOLDS = Number(process.env.BENCH_HOLDS ?? 2_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const POLICY = { version: "1", default: "deny", tools: { echo: { action: "require_approval", approval: { timeout: "1h" } } } };
+
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const dir = await mkdtemp(join(tmpdir(), "gatehouse-bench-holds-"));
+const schema = `gh_bench_${randomBytes(4).toString("hex")}`;
+const started: Child[] = [];
+try {
+  const upstream = await start(...tsx("bench/proc/echo-upstream.ts"), /listening (http:\S+)/);
+  started.push(upstream);
+  const gateway = await startGateway({
+    upstreamUrl: upstream.url,
+    dir,
+    schema,
+    policy: POLICY,
+    extra: { approvals: { maxWaitSeconds: 3_600, heartbeatSeconds: 10, ...(process.env.BENCH_APPROVALS && JSON.parse(process.env.BENCH_APPROVALS)) }, limits: { maxSessionsPerGrant: 10 } },
+  });
+  started.push(gateway);
+  const pid = gateway.process.pid;
+  await settle(2_000);
+  const idleRss = await rssKb(pid);
+  const t0 = performance.now();
+  const holder = await start(...tsx("bench/proc/hold.ts", JSON.stringify({ url: gateway.url, token: AGENT_TOKEN, count: HOLDS })), /(held \d+)/);
+  started.push(holder);
+  const placedMs = performance.now() - t0;
+  await settle(3_000); // let the placing settle (GC, audit flushes)
+  const heldRss = await rssKb(pid);
+  const cpuBefore = await cpuMs(pid);
+  await settle(SECONDS * 1_000);
+  const cpuAfter = await cpuMs(pid);
+  const share = cpuBefore !== null && cpuAfter !== null ? (cpuAfter - cpuBefore) / (SECONDS * 1_000) : null;
+  console.log(`holds benchmark: storage ${storageLabel()}, node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`);
+  console.log(`${HOLDS} calls held (placed in ${(placedMs / 1000).toFixed(1)} s, ${(HOLDS / (placedMs / 1000)).toFixed(0)} holds/s)`);
+  console.log(`gateway CPU while they wait: ${share === null ? "n/a" : `${(share * 100).toFixed(1)} % of a core`} (over ${SECONDS} s)`);
+  if (idleRss !== null && heldRss !== null) console.log(`gateway RSS: ${(idleRss / 1024).toFixed(0)} MB idle, ${(heldRss / 1024).toFixed(0)} MB holding, ${((heldRss - idleRss) / HOLDS).toFixed(1)} KB per held call`);
+} finally {
+  for (const child of started.reverse()) await child.stop();
+  await rm(dir, { recursive: true, force: true });
+  if (process.env.DATABASE_URL) await dropSchema(schema).catch(() => {});
+}
