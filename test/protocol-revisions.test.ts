@@ -11,7 +11,7 @@ import { Client as ModernClient, StreamableHTTPClientTransport as ModernTranspor
 import { StdioClientTransport as ModernStdioTransport } from "@modelcontextprotocol/client/stdio";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { ElicitRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { ADMIN_TOKEN, decide, nextApproval, reconnectApprovalFor } from "./helpers/approvals.ts";
 import { gatewayTargets } from "./helpers/clients.ts";
 import { startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
@@ -370,6 +370,18 @@ describe(`upstreams built on the SDK v2 (2026-07-28) (${storageLabel()})`, () =>
       assert.equal(textOf(result as never), "recorded: hello");
       assert.equal(result._meta?.["io.modelcontextprotocol/serverInfo"], undefined, "the upstream's envelope stays between it and the gateway");
       assert.equal(upstream.runs(), 1);
+      await client.close();
+    });
+  });
+
+  it("hears a 2026-07-28 upstream's list change over subscriptions/listen and tells the agents", async () => {
+    await withNotes("reject", ALLOW_ALL, async (gw, upstream) => {
+      const client = await gw.connect(await gw.createToken("notes-agent"));
+      const changed = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
+      // The gateway opens its listen stream when it connects: once the upstream has it, a change reaches the agent.
+      await waitUntil(async () => upstream.listeners(), (open) => open > 0, 10_000);
+      upstream.toolsChanged();
+      await changed;
       await client.close();
     });
   });

@@ -4,13 +4,17 @@
 // `delete_notes` asks its client for a confirmation the 2026-07-28 way (an `input_required` result).
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { acceptedContent, createMcpHandler, inputRequired, McpServer } from "@modelcontextprotocol/server";
+import { acceptedContent, createMcpHandler, inputRequired, McpServer, type InMemoryServerEventBus } from "@modelcontextprotocol/server";
 import { z } from "zod";
 
 export interface ModernUpstream {
   url: string;
   /** How many times `record_note` ran. */
   runs(): number;
+  /** Tells open `subscriptions/listen` streams that the tool list changed. */
+  toolsChanged(): void;
+  /** How many `subscriptions/listen` streams are open. */
+  listeners(): number;
   close(): Promise<void>;
 }
 
@@ -52,6 +56,8 @@ export async function startModernUpstream(legacy: "stateless" | "reject"): Promi
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     runs: () => runs,
+    toolsChanged: () => handler.notify.toolsChanged(),
+    listeners: () => (handler.bus as InMemoryServerEventBus).listenerCount,
     async close() {
       await handler.close();
       http.closeAllConnections();
