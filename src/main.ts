@@ -20,7 +20,7 @@ import { createLogger, type Logger } from "./log/index.ts";
 import { createMetrics } from "./metrics/index.ts";
 import { createGateway, createToolNaming, createUpstreamConnection, loadPolicies, type Gateway, type PolicySource, type TaskSupport, type UpstreamConnection } from "./proxy/index.ts";
 import { startQueues } from "./approvals/queues/index.ts";
-import { createPostgresTaskStore } from "./tasks/index.ts";
+import { createPostgresTaskStore, HELD_TASK_CANCELLED } from "./tasks/index.ts";
 import { createRedisQuotaStore, createSqlQuotaStore, type QuotaStore } from "./ratelimit/index.ts";
 import { connectRedis } from "./redis/index.ts";
 import { createSealer, loadSealingKey } from "./secrets/index.ts";
@@ -324,7 +324,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       onTaskCancelled: async (task) => {
         if (!task.approvalId) return;
         const isCancelled = await approvals.service.cancel(task.approvalId, TASK_CANCEL_REASON);
-        if (isCancelled) return { statusMessage: "Cancelled by the client; the call was not executed." };
+        if (isCancelled) return { statusMessage: HELD_TASK_CANCELLED };
         const current = await approvals.repo.get(task.approvalId);
         return { statusMessage: `Cancelled by the client, but the approval was already ${current?.status ?? "gone"}.` };
       },

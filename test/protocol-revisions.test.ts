@@ -12,6 +12,7 @@ import { StdioClientTransport as ModernStdioTransport } from "@modelcontextproto
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ElicitRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { TASK_CANCEL_REASON } from "../src/approvals/index.ts";
 import { ADMIN_TOKEN, decide, nextApproval, reconnectApprovalFor } from "./helpers/approvals.ts";
 import { gatewayTargets } from "./helpers/clients.ts";
 import { startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
@@ -251,6 +252,7 @@ describe(`protocol revisions 2025-11-25 and 2026-07-28 side by side (${storageLa
       const taskId = body.result!.taskId as string;
       const approval = await reconnectApprovalFor(gw, [501, 505]);
       const ack = await rpc("tasks/cancel", { taskId });
+      assert.ok(ack.body.result, JSON.stringify(ack.body));
       assert.deepEqual(ack.body.result, { resultType: "complete", _meta: ack.body.result!._meta });
       assert.equal((await taskStatus(taskId)).status, "cancelled");
       const ended = await waitUntil(() => gw.instance.approvals.repo.get(approval.id), (a) => a?.status !== "pending", 10_000);
@@ -258,6 +260,17 @@ describe(`protocol revisions 2025-11-25 and 2026-07-28 side by side (${storageLa
       assert.equal((await rpc("tasks/cancel", { taskId })).status, 200, "cancelling again is no error");
       assert.equal((await rpc("tasks/update", { taskId, inputResponses: {} })).body.result?.resultType, "complete", "tasks/update: nothing to deliver, an empty result");
       assert.equal(runs(), before);
+    });
+
+    it("ends the task cancelled when its approval was cancelled through tasks/cancel but the task was not marked yet (the sweep finishes it)", async () => {
+      const { body } = await rpc("tools/call", { name: RECONNECT, arguments: { email_account_ids: [502, 504] } });
+      const taskId = body.result!.taskId as string;
+      const approval = await reconnectApprovalFor(gw, [502, 504]);
+      // What tasks/cancel's first step does, as if the request died before its second step.
+      assert.equal(await gw.instance.approvals.service.cancel(approval.id, TASK_CANCEL_REASON), true);
+      const ended = await waitUntil(() => taskStatus(taskId), (t) => t.status !== "working", 10_000);
+      assert.equal(ended.status, "cancelled");
+      assert.equal(((await rpc("tasks/cancel", { taskId })).body.result as { resultType?: string }).resultType, "complete", "cancelling it again: done");
     });
 
     it("refuses tasks/get without the extension declared (-32021), another grant's or an unknown task (-32602), and the removed tasks/result (-32601)", async () => {

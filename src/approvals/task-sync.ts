@@ -4,7 +4,7 @@
 import { and, eq, inArray, notInArray } from "drizzle-orm";
 import { approvals, mcpTasks, type Database } from "../db/index.ts";
 import type { Logger } from "../log/index.ts";
-import { createTaskLedger, TERMINAL_TASK_STATUSES } from "../tasks/index.ts";
+import { cancelledResult, createTaskLedger, HELD_TASK_CANCELLED, TERMINAL_TASK_STATUSES } from "../tasks/index.ts";
 import type { ApprovalBus } from "./bus.ts";
 import type { ApprovalRepository } from "./repository.ts";
 import { finalResult } from "./results.ts";
@@ -16,7 +16,11 @@ export function startTaskSync(deps: { database: Database; repo: ApprovalReposito
 
   async function completeFor(approval: Approval): Promise<void> {
     for (const task of await ledger.findTasksByApproval(approval.id)) {
-      if (TERMINAL_STATUSES.includes(approval.status)) {
+      if (isCancelledByItsTask(approval)) {
+        // tasks/cancel cancelled the approval and is about to mark its task cancelled; if that request
+        // died in between (or this sweep got there first), the task ends as it asked: cancelled.
+        await ledger.completeTask(task.taskId, "cancelled", cancelledResult(HELD_TASK_CANCELLED), HELD_TASK_CANCELLED);
+      } else if (TERMINAL_STATUSES.includes(approval.status)) {
         const result = finalResult(approval);
         await ledger.completeTask(task.taskId, approval.status === "succeeded" ? "completed" : "failed", result, describe(approval));
       } else {

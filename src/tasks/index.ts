@@ -2,9 +2,11 @@ export { TaskProtocolError } from "./errors.ts";
 export { createTaskLedger, type TaskLedger } from "./ledger.ts";
 export { TERMINAL_TASK_STATUSES, type GatewayTask, type TaskStatus, type TerminalTaskStatus } from "./rows.ts";
 export {
+  cancelledResult,
   createFinishedTask,
   createTaskForCall,
   DEFAULT_CANCEL_MESSAGE,
+  HELD_TASK_CANCELLED,
   installTaskCancellation,
   isTaskRequested,
   MODEL_IMMEDIATE_RESPONSE_META_KEY,

@@ -33,6 +33,8 @@ export const TASK_CAPABILITIES = {
 export const MODEL_IMMEDIATE_RESPONSE_META_KEY = "io.modelcontextprotocol/model-immediate-response";
 
 export const DEFAULT_CANCEL_MESSAGE = "Cancelled by the client.";
+/** The status message (and result text) of a held call's task cancelled by tasks/cancel before it ran. */
+export const HELD_TASK_CANCELLED = "Cancelled by the client; the call was not executed.";
 
 type TaskServerOptions = Required<Pick<ServerOptions, "taskStore" | "defaultTaskPollInterval">> & {
   capabilities: { tasks: typeof TASK_CAPABILITIES };
@@ -109,8 +111,12 @@ export function installTaskCancellation(server: Server, store: PostgresTaskStore
     const statusMessage = (await cancelThroughHook(onTaskCancelled, task))?.statusMessage ?? DEFAULT_CANCEL_MESSAGE;
     const outcome = await store.cancelTask(taskId, statusMessage, cancelledResult(statusMessage));
     if (outcome.kind === "not_found") throw taskNotFound(taskId);
-    // The approval finished between the lookup and the update: its outcome stands.
-    if (outcome.kind === "already_final") throw alreadyFinal(outcome.task);
+    if (outcome.kind === "already_final") {
+      // The approval's task sync marked it cancelled first, for this very cancel: done as asked.
+      if (outcome.task.status === "cancelled") return protocolTask(outcome.task);
+      // The approval finished between the lookup and the update: its outcome stands.
+      throw alreadyFinal(outcome.task);
+    }
     return protocolTask(outcome.task);
   });
 }
@@ -128,7 +134,8 @@ function alreadyFinal(task: Task): TaskProtocolError {
   return new TaskProtocolError(ErrorCode.InvalidParams, `Cannot cancel task ${task.taskId}: it is already ${task.status}.`);
 }
 
-function cancelledResult(statusMessage: string): CallToolResult {
+/** What a task cancelled by tasks/cancel holds as its result. */
+export function cancelledResult(statusMessage: string): CallToolResult {
   return { content: [{ type: "text", text: statusMessage }], isError: true };
 }
 
