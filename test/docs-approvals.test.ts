@@ -1,5 +1,6 @@
 // Sentences of docs/approvals.md and docs/api.md no other test pinned down, checked through the real
-// gateway: the heartbeat text with a channel, the API's answers to a vote, and the admin API switched off.
+// gateway: the heartbeat text with a channel, the sweep under lost notifications, the API's answers to a
+// vote, and the admin API switched off.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
@@ -35,6 +36,19 @@ describe(`docs/approvals.md: heartbeats and votes over the API (${storageLabel()
     assert.match(await firstHeartbeat, new RegExp(`^Waiting for approval in C0APPROVALS: 0/2 approvals, 1[45] min \\d+ s left \\(approval ${approval.id}\\)$`));
     await decide(gw, approval.id, "deny", { reason: "not now" });
     assert.equal((await held).isError, true);
+  });
+
+  it("wakes a held call whose approval changed without a notification at the next sweep (approvals.pollMs)", async () => {
+    const client = await gw.connect(token);
+    const created = nextApproval(gw);
+    const held = client.callTool({ name: RECONNECT, arguments: { email_account_ids: [503] } });
+    const approval = await created;
+    // As a process that lost its NOTIFY would leave it: the row changed, nobody told this gateway.
+    await gw.instance.database.pool.query("UPDATE approvals SET status = 'denied', decided_by = 'admin', decided_at = now(), decision_reason = 'changed quietly', version = version + 1 WHERE id = $1", [approval.id]);
+    const result = (await held) as { isError?: boolean; content: Array<{ text: string }> };
+    assert.equal(result.isError, true);
+    assert.match(result.content[0]!.text, /changed quietly/);
+    await client.close();
   });
 
   it("answers a vote with the outcome and the voter's person id; the same person again gets 409 duplicate_vote", async () => {

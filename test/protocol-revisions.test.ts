@@ -350,42 +350,28 @@ describe(`upstreams built on the SDK v2 (2026-07-28) (${storageLabel()})`, () =>
     }
   }
 
-  it("speaks 2026-07-28 to an upstream that also answers 2025 clients (the SDK v2 default): tools listed, a held call approved runs once", async () => {
-    await withNotes("stateless", NOTES_POLICY, async (gw, upstream) => {
-      const client = await gw.connect(await gw.createToken("notes-agent"));
-      const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as { upstreams: Array<{ name: string; revision: string }> };
-      assert.equal(ready.upstreams.find((u) => u.name === "notes")?.revision, "2026-07-28");
-      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ["delete_notes", "gatehouse_approval_status", "read_notes", "record_note"]);
-      const created = nextApproval(gw);
-      const call = client.callTool({ name: "record_note", arguments: { text: "hello" } });
-      const approval = await created;
-      assert.equal(upstream.runs(), 0);
-      await decide(gw, approval.id, "approve");
-      assert.equal(textOf((await call) as never), "recorded: hello");
-      assert.equal(upstream.runs(), 1);
-      await client.close();
+  const LEGACY_LEGS = { stateless: "that also answers 2025 clients (the SDK v2 default)", reject: "that answers only that revision" } as const;
+  for (const [legacy, which] of Object.entries(LEGACY_LEGS) as Array<[keyof typeof LEGACY_LEGS, string]>) {
+    it(`speaks 2026-07-28 to an upstream ${which}: tools listed, a held call approved runs once`, async () => {
+      await withNotes(legacy, NOTES_POLICY, async (gw, upstream) => {
+        const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as { upstreams: Array<{ name: string; state: string; revision: string }> };
+        assert.equal(ready.upstreams.find((u) => u.name === "notes")?.state, "ready");
+        assert.equal(ready.upstreams.find((u) => u.name === "notes")?.revision, "2026-07-28");
+        const client = await gw.connect(await gw.createToken("notes-agent"));
+        assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ["delete_notes", "gatehouse_approval_status", "read_notes", "record_note"]);
+        const created = nextApproval(gw);
+        const call = client.callTool({ name: "record_note", arguments: { text: "hello" } });
+        const approval = await created;
+        assert.equal(upstream.runs(), 0);
+        await decide(gw, approval.id, "approve");
+        const result = (await call) as { content: unknown; _meta?: Record<string, unknown> };
+        assert.equal(textOf(result as never), "recorded: hello");
+        assert.equal(result._meta?.["io.modelcontextprotocol/serverInfo"], undefined, "the upstream's envelope stays between it and the gateway");
+        assert.equal(upstream.runs(), 1);
+        await client.close();
+      });
     });
-  });
-
-  it("speaks 2026-07-28 to an upstream that answers only that revision: tools listed, a held call approved runs once", async () => {
-    await withNotes("reject", NOTES_POLICY, async (gw, upstream) => {
-      const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as { upstreams: Array<{ name: string; state: string; revision: string }> };
-      assert.equal(ready.upstreams.find((u) => u.name === "notes")?.state, "ready");
-      assert.equal(ready.upstreams.find((u) => u.name === "notes")?.revision, "2026-07-28");
-      const client = await gw.connect(await gw.createToken("notes-agent"));
-      assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ["delete_notes", "gatehouse_approval_status", "read_notes", "record_note"]);
-      const created = nextApproval(gw);
-      const call = client.callTool({ name: "record_note", arguments: { text: "hello" } });
-      const approval = await created;
-      assert.equal(upstream.runs(), 0);
-      await decide(gw, approval.id, "approve");
-      const result = (await call) as { content: unknown; _meta?: Record<string, unknown> };
-      assert.equal(textOf(result as never), "recorded: hello");
-      assert.equal(result._meta?.["io.modelcontextprotocol/serverInfo"], undefined, "the upstream's envelope stays between it and the gateway");
-      assert.equal(upstream.runs(), 1);
-      await client.close();
-    });
-  });
+  }
 
   it("hears a 2026-07-28 upstream's list change over subscriptions/listen and tells the agents", async () => {
     await withNotes("reject", ALLOW_ALL, async (gw, upstream) => {

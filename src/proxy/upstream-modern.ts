@@ -9,7 +9,8 @@
 //   server→client requests a 2025 upstream would have sent, on the same path to the agent, and the request
 //   is sent again with their answers (`inputResponses`, `requestState`), up to MAX_ROUNDS times.
 // - `ping` and `logging/setLevel` are answered here; cancelling a request aborts its POST; list changes
-//   and resource updates come over one `subscriptions/listen` stream, reopened when subscriptions change.
+//   and resource updates come over one `subscriptions/listen` stream, reopened when subscriptions change
+//   and when it ends.
 import { createParser } from "eventsource-parser";
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
@@ -26,6 +27,9 @@ import { currentOrigin, stampOrigin, type Origin } from "./origin.ts";
 
 export const MODERN_REVISION = "2026-07-28";
 const MAX_ROUNDS = 8;
+/** How soon a listen stream that ended is opened again (doubling while it keeps ending). */
+const LISTEN_RETRY_MIN_MS = 1_000;
+const LISTEN_RETRY_MAX_MS = 30_000;
 const ENVELOPE = {
   protocolVersion: "io.modelcontextprotocol/protocolVersion",
   clientCapabilities: "io.modelcontextprotocol/clientCapabilities",
@@ -58,6 +62,7 @@ export class ModernHttpClientTransport implements Transport {
   private nextInputId = 0;
   private subscriptions = new Set<string>();
   private listen: AbortController | null = null;
+  private listenRetryMs = LISTEN_RETRY_MIN_MS;
   private closed = false;
 
   constructor(
@@ -224,9 +229,23 @@ export class ModernHttpClientTransport implements Transport {
     const notifications = { toolsListChanged: true, promptsListChanged: true, resourcesListChanged: true, resourceSubscriptions: [...this.subscriptions] };
     const message = { method: "subscriptions/listen", params: { notifications } };
     const body = { jsonrpc: "2.0", id: "gatehouse-listen", method: message.method, params: { ...message.params, _meta: this.envelope() } };
+    const onNotification = (received: JSONRPCMessage) => {
+      if (!isJSONRPCNotification(received)) return;
+      this.listenRetryMs = LISTEN_RETRY_MIN_MS;
+      this.deliver(received);
+    };
     void this.fetchImpl(this.url, { method: "POST", headers: this.headersFor(message), body: JSON.stringify(body), signal: controller.signal })
-      .then((response) => (response.ok && response.body ? this.readEvents(response.body, (received) => isJSONRPCNotification(received) && this.deliver(received)) : undefined))
-      .catch(() => {});
+      .then((response) => (response.ok && response.body ? this.readEvents(response.body, onNotification) : undefined))
+      .catch(() => {})
+      .then(() => {
+        // The stream ended on its own (the upstream restarted, a proxy cut it): open it again, backing off.
+        if (this.closed || this.listen !== controller || controller.signal.aborted) return;
+        const delay = this.listenRetryMs;
+        this.listenRetryMs = Math.min(LISTEN_RETRY_MAX_MS, delay * 2);
+        setTimeout(() => {
+          if (this.listen === controller) this.openListenStream();
+        }, delay).unref();
+      });
   }
 
   private async readEvents(body: ReadableStream<Uint8Array>, onMessage: (message: JSONRPCMessage) => void): Promise<void> {
