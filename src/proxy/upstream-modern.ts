@@ -235,11 +235,16 @@ export class ModernHttpClientTransport implements Transport {
       this.deliver(received);
     };
     void this.fetchImpl(this.url, { method: "POST", headers: this.headersFor(message), body: JSON.stringify(body), signal: controller.signal })
-      .then((response) => (response.ok && response.body ? this.readEvents(response.body, onNotification) : undefined))
-      .catch(() => {})
-      .then(() => {
+      .then(async (response) => {
+        // An upstream that refuses to listen (an error answer, not a stream) is not asked again.
+        if (!response.ok || !response.body || !response.headers.get("content-type")?.includes("text/event-stream")) return false;
+        await this.readEvents(response.body, onNotification);
+        return true;
+      })
+      .catch(() => true)
+      .then((isWorthReopening) => {
         // The stream ended on its own (the upstream restarted, a proxy cut it): open it again, backing off.
-        if (this.closed || this.listen !== controller || controller.signal.aborted) return;
+        if (!isWorthReopening || this.closed || this.listen !== controller || controller.signal.aborted) return;
         const delay = this.listenRetryMs;
         this.listenRetryMs = Math.min(LISTEN_RETRY_MAX_MS, delay * 2);
         setTimeout(() => {
