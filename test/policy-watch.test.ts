@@ -20,7 +20,7 @@ function policyText(defaultAction: string): string {
 }
 
 /** A holder whose events can be awaited in order; no test sleeps. */
-async function watched(t: TestContext, initial: string | null) {
+async function watched(t: TestContext, initial: string | null, emptySettleMs?: number) {
   const dir = await mkdtemp(join(tmpdir(), "gatehouse-policy-watch-"));
   const file = join(dir, "upstream.json");
   if (initial !== null) await writeFile(file, initial);
@@ -28,6 +28,7 @@ async function watched(t: TestContext, initial: string | null) {
   let wake: (() => void) | undefined;
   const holder: PolicyHolder = createPolicyHolder(file, {
     pollIntervalMs: 100,
+    ...(emptySettleMs === undefined ? {} : { emptySettleMs }),
     onChange(event) {
       events.push(event);
       wake?.();
@@ -101,6 +102,28 @@ describe("policy hot reload", { timeout: 20_000 }, () => {
     await nextEvent("reloaded");
     assert.equal(holder.lastError(), null);
     assert.equal(decisionFor("other"), "allow");
+  });
+
+  it("reads a file caught empty by a save in place again, and reports nothing when the text arrives", async (t) => {
+    const { file, holder, events, decisionFor } = await watched(t, policyText("deny"), 5_000);
+    const before = events.length;
+    await writeFile(file, ""); // what `>` or writeFile does first
+    const refreshed = holder.refresh();
+    // A slow writer: the text lands 100 ms after the truncation, well inside the 5 s pause.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await writeFile(file, policyText("allow"));
+    await refreshed;
+    assert.deepEqual(events.slice(before).map((event) => event.type), ["reloaded"], "no error for the moment the file was empty");
+    assert.equal(decisionFor("other"), "allow");
+  });
+
+  it("reports a file that stays empty, keeping the last good policy", async (t) => {
+    const { file, holder, nextEvent, decisionFor } = await watched(t, policyText("deny"), 50);
+    await writeFile(file, "");
+    await holder.refresh();
+    const event = await nextEvent("error");
+    assert.match(event.type === "error" ? formatPolicyIssue(event.issues[0]!) : "", /unexpected end of input/);
+    assert.equal(decisionFor("other"), "deny");
   });
 
   it("follows an editor that replaces the file by rename", async (t) => {

@@ -32,10 +32,13 @@ export interface PolicyHolderOptions {
   onChange?: (event: PolicyHolderEvent) => void;
   debounceMs?: number;
   pollIntervalMs?: number;
+  /** How long an empty read waits before the file is read again (a save in place caught mid-way). */
+  emptySettleMs?: number;
 }
 
 export function createPolicyHolder(file: string, options: PolicyHolderOptions = {}): PolicyHolder {
   const debounceMs = options.debounceMs ?? 50;
+  const emptySettleMs = options.emptySettleMs ?? 250;
   let state: { policy: CompiledPolicy | null; errors: PolicyIssue[] | null; text: { text: string; sha256: string } | null } = {
     policy: null,
     errors: null,
@@ -53,8 +56,18 @@ export function createPolicyHolder(file: string, options: PolicyHolderOptions = 
     }
   };
 
+  // Saving in place (`>` in a shell, most writeFile calls) truncates the file before writing it, so a
+  // read can land in between and see nothing. An empty file is read again after a pause; only an edit
+  // that is still empty then is reported as one.
+  const readSettled = async () => {
+    const first = await readPolicyText(file);
+    if (!first.ok || first.text.trim() !== "" || isClosed) return first;
+    await new Promise((resolve) => setTimeout(resolve, emptySettleMs).unref());
+    return readPolicyText(file);
+  };
+
   const reload = async () => {
-    const read = await readPolicyText(file);
+    const read = await readSettled();
     if (isClosed) return;
     const fingerprint = read.ok ? `text:${read.text}` : `error:${read.issue.message}`;
     if (fingerprint === lastSeen) return; // both watchers saw the same change, or nothing changed
