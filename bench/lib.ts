@@ -106,6 +106,8 @@ export async function startGateway(options: { upstreamUrl: string; dir: string; 
     }),
   );
   const env = { ...process.env, BENCH_AGENT_TOKEN: AGENT_TOKEN, GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: "warn", GATEHOUSE_STATE_DIR: join(dir, "state") };
-  const gateway = await start(process.execPath, [join(PROJECT_ROOT, "bin/gatehouse.js"), "start", "--config", configFile], /listening on (http:\/\/[\d.]+:\d+)/, env);
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the gateway (Node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const gateway = await start(process.execPath, [...nodeArgs, join(PROJECT_ROOT, "bin/gatehouse.js"), "start", "--config", configFile], /listening on (http:\/\/[\d.]+:\d+)/, env);
   return { ...gateway, url: `${gateway.url}/mcp` };
 }

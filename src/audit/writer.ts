@@ -4,7 +4,7 @@
 // commit or a full buffer rejects with `audit_unavailable`, and the process carries on.
 import type { Database } from "../db/index.ts";
 import { GatewayError } from "../errors.ts";
-import { commitBatch } from "./commit.ts";
+import { commitBatch, type ChainHead } from "./commit.ts";
 import { prepareEntry, type AuditEntry, type PreparedEntry } from "./entry.ts";
 
 export interface AuditWriter {
@@ -58,6 +58,7 @@ interface Waiting {
 export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { status(): AuditWriterStatus } {
   const { database, maxPending = 10_000, maxBatch = 500, commitTimeoutMs = 15_000, now = () => new Date(), observer, onCommit } = options;
   const queue: Waiting[] = [];
+  const head: ChainHead = { hash: null };
   let inFlight = 0;
   let inFlightSince: number | null = null;
   let isDraining = false;
@@ -107,6 +108,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
             database,
             batch.map((w) => w.entry),
             commitTimeoutMs,
+            head,
           );
           lastCommitAt = new Date();
           lastError = null;
