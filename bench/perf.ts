@@ -3,7 +3,8 @@
 // (client → 40-line node:http proxy → upstream) and Gatehouse (client → `gatehouse start` → upstream), so
 // a slow moment of the machine does not land on one target only. Per target: latency at 1 in flight, and
 // throughput at BENCH_CONCURRENCY in flight for BENCH_SECONDS, with the CPU the middle process used per
-// call (from /proc). Afterwards the gateway's audit history is checked: every call there, chain intact.
+// call (from /proc). Then placing holds on the same gateway (BENCH_HOLD_CALLS at 1 in flight, BENCH_HOLD_SECONDS
+// at BENCH_CONCURRENCY). Afterwards the gateway's audit history is checked: every call there, chain intact.
 // Prints a markdown table and writes the figures as JSON (BENCH_OUT, default bench/results/latest.json).
 // Storage follows DATABASE_URL / REDIS_URL as everywhere. Never fails on speed; fails when a part fails.
 //   npm run bench                   npm run bench -- --quick (the CI smoke run)
@@ -20,6 +21,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 2));
 const LATENCY_CALLS = Number(process.env.BENCH_CALLS ?? (QUICK ? 200 : 1000));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 30));
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const HOLD_CALLS = Number(process.env.BENCH_HOLD_CALLS ?? (QUICK ? 50 : 300));
+const HOLD_SECONDS = Number(process.env.BENCH_HOLD_SECONDS ?? (QUICK ? 2 : 10));
 const OUT = process.env.BENCH_OUT ?? join(PROJECT_ROOT, "bench/results/latest.json");
 
 type Target = "direct" | "raw hop" | "gatehouse";
@@ -61,6 +64,20 @@ function row(label: string, figures: Figures, direct: Figures, hop: Figures): st
   ].join(" | ");
 }
 
+/** Holds placed one at a time, then at CONCURRENCY in flight, each a new approval (distinct arguments). */
+async function placeHolds(url: string, pid: number | undefined): Promise<{ latency: LoadResult; throughput: LoadResult; cpuMsPerHold: number | null }> {
+  const latency = await load({ url, token: AGENT_TOKEN, mode: "latency", calls: HOLD_CALLS, hold: true });
+  const cpuBefore = await cpuMs(pid);
+  const throughput = await load({ url, token: AGENT_TOKEN, mode: "throughput", seconds: HOLD_SECONDS, concurrency: CONCURRENCY, hold: true });
+  const cpuAfter = await cpuMs(pid);
+  const cpuMsPerHold = cpuBefore !== null && cpuAfter !== null && throughput.calls > 0 ? (cpuAfter - cpuBefore) / throughput.calls : null;
+  const rate = throughput.calls / (throughput.elapsedMs / 1000);
+  console.log(
+    `  holds     p50 ${latency.ms.p50.toFixed(2)} ms  p99 ${latency.ms.p99.toFixed(2)} ms  ${rate.toFixed(0)} holds/s${cpuMsPerHold === null ? "" : `  cpu ${cpuMsPerHold.toFixed(2)} ms/hold`}  errors ${latency.errors + throughput.errors}  load ${loadavg()[0]!.toFixed(2)}`,
+  );
+  return { latency, throughput, cpuMsPerHold };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
@@ -75,7 +92,10 @@ async function main(): Promise<void> {
     started.push(upstream);
     const hop = await start(...tsx("bench/proc/raw-hop.ts", upstream.url), /listening (http:\S+)/);
     started.push(hop);
-    const gateway = await startGateway({ upstreamUrl: upstream.url, dir, schema, policy: { version: "1", default: "allow" } });
+    // Calls of echo are allowed; one carrying a `hold` argument is held for approval, answered as a ticket
+    // (the pending answer at once), so placing a hold is timed like a call.
+    const policy = { version: "1", default: "allow", tools: { echo: { approval_if: [{ path: "args.hold", op: "exists" }], approval: { wait: "ticket", timeout: "1h" } } } };
+    const gateway = await startGateway({ upstreamUrl: upstream.url, dir, schema, policy });
     started.push(gateway);
     const targets: Record<Target, { url: string; token?: string; pid?: number }> = {
       direct: { url: upstream.url },
@@ -103,6 +123,7 @@ async function main(): Promise<void> {
         );
       }
     }
+    const holds = await placeHolds(gateway.url, gateway.process.pid);
     const audit = await checkAudit(gateway.url, gatewayCalls);
     const table = [
       `| target | p50, 1 in flight (over direct) | p99, 1 in flight (over direct) | calls/s at ${CONCURRENCY} in flight | CPU per call | errors |`,
@@ -111,12 +132,17 @@ async function main(): Promise<void> {
       `| ${row("raw Node hop", figures["raw hop"], figures.direct, figures["raw hop"])} |`,
       `| ${row("Gatehouse", figures.gatehouse, figures.direct, figures["raw hop"])} |`,
     ].join("\n");
-    console.log(`\n${header}; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}\n\n${table}\n`);
+    const holdTable = [
+      `| placing a hold | p50, 1 in flight | p99, 1 in flight | holds/s at ${CONCURRENCY} in flight | CPU per hold | errors |`,
+      "|---|---|---|---|---|---|",
+      `| Gatehouse | ${holds.latency.ms.p50.toFixed(2)} ms | ${holds.latency.ms.p99.toFixed(2)} ms | ${(holds.throughput.calls / (holds.throughput.elapsedMs / 1000)).toFixed(0)} | ${holds.cpuMsPerHold === null ? "—" : `${holds.cpuMsPerHold.toFixed(2)} ms`} | ${holds.latency.errors + holds.throughput.errors} |`,
+    ].join("\n");
+    console.log(`\n${header}; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}\n\n${table}\n\n${holdTable}\n`);
     console.log(`audit: ${audit.audited} calls in the history (${gatewayCalls} completed), chain ${audit.chainOk ? "intact" : "BROKEN"}${audit.problems.length ? `: ${audit.problems.join("; ")}` : ""}`);
     await mkdir(dirname(OUT), { recursive: true });
-    await writeFile(OUT, JSON.stringify({ at: new Date().toISOString(), storage: storageLabel(), node: process.version, cores: cpus().length, quick: QUICK, rounds: ROUNDS, latencyCalls: LATENCY_CALLS, seconds: SECONDS, concurrency: CONCURRENCY, figures, audit }, null, 2));
+    await writeFile(OUT, JSON.stringify({ at: new Date().toISOString(), storage: storageLabel(), node: process.version, cores: cpus().length, quick: QUICK, rounds: ROUNDS, latencyCalls: LATENCY_CALLS, seconds: SECONDS, concurrency: CONCURRENCY, figures, holds, audit }, null, 2));
     console.log(`figures: ${OUT}`);
-    const errors = Object.values(figures).flatMap((f) => [...f.latency, ...f.throughput]).reduce((sum, r) => sum + r.errors, 0);
+    const errors = [...Object.values(figures).flatMap((f) => [...f.latency, ...f.throughput]), holds.latency, holds.throughput].reduce((sum, r) => sum + r.errors, 0);
     if (!audit.chainOk || audit.problems.length > 0) throw new Error("the audit history is incomplete or does not verify");
     if (errors > 0) console.log(`note: ${errors} calls failed (see the JSON for the first error of each run)`);
   } finally {

@@ -86,6 +86,41 @@ describe(`HTTP edges (${storageLabel()})`, () => {
     assert.equal(hijack.status, 403);
   });
 
+  it("answers a plain request of an open session in one frame, as the SDK's transport frames the same request in a batch", async () => {
+    const init = await post(JSON.stringify(INIT));
+    const sessionId = init.headers.get("mcp-session-id")!;
+    await init.body?.cancel();
+    const session = { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" };
+    assert.equal((await post(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }), session)).status, 202);
+    const call = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "smartlead_get_campaign", arguments: { campaign_id: 7 } } });
+    const messagesOf = (text: string) => text.split("\n").filter((line) => line.startsWith("data: ")).map((line) => JSON.parse(line.slice(6)) as { id: number; result?: { isError?: boolean } });
+
+    const direct = await post(JSON.stringify(call(2)), session);
+    assert.equal(direct.status, 200);
+    assert.equal(direct.headers.get("content-type"), "text/event-stream");
+    assert.equal(direct.headers.get("mcp-session-id"), sessionId);
+    assert.ok(direct.headers.get("content-length"), "a quick answer leaves with its headers in one piece, not chunked");
+    const directText = await direct.text();
+    assert.match(directText, /^event: message\ndata: \{.*\}\n\n$/s);
+    const [answer] = messagesOf(directText);
+
+    const batched = await post(JSON.stringify([call(3)]), session); // a batch takes the SDK's transport
+    assert.equal(batched.headers.get("content-type"), "text/event-stream");
+    const batchedText = await batched.text();
+    const [sdkAnswer] = messagesOf(batchedText);
+    assert.deepEqual([answer!.id, sdkAnswer!.id], [2, 3]);
+    assert.match(JSON.stringify(answer!.result), /Campaign 7 not found/, "the upstream's own answer");
+    assert.deepEqual(stripCallId(answer!.result), stripCallId(sdkAnswer!.result));
+
+    // What the SDK's transport refuses is still refused by it.
+    const badVersion = await post(JSON.stringify(call(4)), { ...session, "mcp-protocol-version": "1999-01-01" });
+    assert.equal(badVersion.status, 400);
+    assert.match(await badVersion.text(), /Unsupported protocol version: 1999-01-01/);
+    const jsonOnly = await post(JSON.stringify(call(5)), { ...session, accept: "application/json" });
+    assert.equal(jsonOnly.status, 406);
+    await jsonOnly.body?.cancel();
+  });
+
   it("serves health, readiness and Prometheus metrics", async () => {
     assert.equal((await fetch(`${gw.url}/healthz`)).status, 200);
     const ready = await fetch(`${gw.url}/readyz`);
@@ -164,4 +199,9 @@ describe(`HTTP edges (${storageLabel()})`, () => {
 
 function nextPolicyEvent(gw: TestGateway, type: "reloaded" | "error"): Promise<unknown> {
   return once(gw.instance.events, `policy.${type}`);
+}
+
+/** A tool result without the per-call id Gatehouse puts in `_meta` (two calls never share one). */
+function stripCallId(result: unknown): unknown {
+  return JSON.parse(JSON.stringify(result), (key, value: unknown) => (key.endsWith("call_id") ? undefined : value));
 }

@@ -2,6 +2,8 @@
 // MCP Streamable HTTP (initialize, then tools/call of `echo`). Reads one JSON job from argv, prints one
 // JSON result line.
 //   job: { url, token?, mode: "latency", calls } | { url, token?, mode: "throughput", seconds, concurrency }
+//   with `hold: true` each call carries distinct arguments with a `hold` key (bench/perf.ts's policy holds
+//   those for approval as tickets) and succeeds when the gateway answers that it is pending approval.
 //   result: { calls, errors, firstError, ms: { p50, p90, p99 }, elapsedMs }
 import { createMcpPoster } from "./mcp-http.ts";
 
@@ -12,6 +14,7 @@ interface Job {
   calls?: number;
   seconds?: number;
   concurrency?: number;
+  hold?: boolean;
 }
 
 const job = JSON.parse(process.argv[2]!) as Job;
@@ -19,16 +22,21 @@ const client = createMcpPoster(job.url, { token: job.token, sockets: job.concurr
 let nextId = 1;
 
 /** The JSON-RPC answer in a JSON body or in the last `data:` line of an event stream. */
-function messageOf(text: string): { result?: { isError?: boolean; content?: unknown }; error?: unknown } {
+function messageOf(text: string): { result?: { isError?: boolean; content?: unknown; _meta?: Record<string, unknown> }; error?: unknown } {
   const data = text.split("\n").filter((line) => line.startsWith("data: ")).pop();
   return JSON.parse(data ? data.slice(6) : text) as never;
 }
 
 async function call(): Promise<void> {
-  const { status, text } = await client.post({ jsonrpc: "2.0", id: nextId++, method: "tools/call", params: { name: "echo", arguments: { message: "hello" } } });
+  const id = nextId++;
+  const args = job.hold ? { message: "hello", hold: `${process.pid}-${id}` } : { message: "hello" };
+  const { status, text } = await client.post({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: args } });
   if (status !== 200) throw new Error(`HTTP ${status}: ${text.slice(0, 200)}`);
   const message = messageOf(text);
-  if (message.error || message.result?.isError) throw new Error(`call failed: ${text.slice(0, 300)}`);
+  if (job.hold) {
+    const isPending = message.result?.isError === true && Object.keys(message.result._meta ?? {}).some((key) => key.endsWith("call_again"));
+    if (!isPending) throw new Error(`not held: ${text.slice(0, 300)}`);
+  } else if (message.error || message.result?.isError) throw new Error(`call failed: ${text.slice(0, 300)}`);
 }
 
 async function main(): Promise<void> {

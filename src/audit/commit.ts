@@ -32,42 +32,41 @@ const UPSERT_CALLS = `
     duration_ms = COALESCE(excluded.duration_ms, tool_calls.duration_ms),
     error = COALESCE(excluded.error, tool_calls.error)`;
 
-/** Where the chain ended after this writer's last commit; null before the first, or after a failure. */
-export interface ChainHead {
-  hash: string | null;
-}
-
 const SWIFT_ATTEMPTS = 3;
 
 /**
- * Commits the batch or throws; after `timeoutMs` without an answer the connection is dropped (rolling back).
- * `head` is the writer's memory of the chain head: read to chain the batch on, updated after a commit.
+ * Commits the batch chained on `expectedHead` (the head the writer believes the chain ends at; null
+ * when it does not know) and returns the head it ended at, or throws. After `timeoutMs` without an
+ * answer the connection is dropped (rolling back).
  */
-export async function commitBatch(database: Database, entries: PreparedEntry[], timeoutMs: number, head: ChainHead = { hash: null }): Promise<void> {
+export async function commitBatch(database: Database, entries: PreparedEntry[], timeoutMs: number, expectedHead: string | null = null): Promise<string> {
+  let last = "";
   await withClient(database, timeoutMs, async (client) => {
+    let expected = expectedHead ?? GENESIS_HASH;
     for (let attempt = 0; attempt < SWIFT_ATTEMPTS; attempt++) {
-      const expected = head.hash ?? GENESIS_HASH;
       const outcome = await appendIfHeadIs(client, entries, expected);
       if (outcome.ok) {
-        head.hash = outcome.last;
+        last = outcome.last;
         return;
       }
-      head.hash = outcome.head;
+      expected = outcome.head;
     }
     // Another writer keeps winning: take the lock first and read the head under it.
     try {
       await client.query("BEGIN");
-      head.hash = await appendInTransaction(client, entries);
+      last = await appendInTransaction(client, entries);
       await client.query("COMMIT");
     } catch (error) {
-      head.hash = null;
       await client.query("ROLLBACK").catch(() => {});
       throw error;
     }
-  }).catch((error: unknown) => {
-    head.hash = null;
-    throw error;
   });
+  return last;
+}
+
+/** The head the chain ends at once `entries` are appended on `from`. */
+export function headAfter(entries: PreparedEntry[], from: string | null): string {
+  return chainEvents(entries, from ?? GENESIS_HASH).at(-1)?.hash ?? from ?? GENESIS_HASH;
 }
 
 async function withClient(database: Database, timeoutMs: number, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
@@ -107,14 +106,27 @@ async function appendInTransaction(client: pg.PoolClient, entries: PreparedEntry
   return chained.at(-1)?.hash ?? head.rows[0]?.hash ?? GENESIS_HASH;
 }
 
-function chainEvents(entries: PreparedEntry[], from: string) {
+// The writer chains a batch once to predict where it will end, and the commit uses the same links.
+const chained = new WeakMap<PreparedEntry[], { from: string; links: ChainLink[] }>();
+
+interface ChainLink {
+  event: PreparedEntry["event"];
+  prevHash: string;
+  hash: string;
+}
+
+function chainEvents(entries: PreparedEntry[], from: string): ChainLink[] {
+  const known = chained.get(entries);
+  if (known?.from === from) return known.links;
   let prevHash = from;
-  return entries.map(({ event }) => {
+  const links = entries.map(({ event }) => {
     const { dataJson: _dataJson, ...fields } = event;
     const link = { event, prevHash, hash: chainHash(prevHash, fields) };
     prevHash = link.hash;
     return link;
   });
+  chained.set(entries, { from, links });
+  return links;
 }
 
 const EVENT_RECORD = `ord int, id uuid, created_at timestamptz, type text, actor text, call_id uuid, upstream text, tool text,

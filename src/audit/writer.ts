@@ -4,7 +4,7 @@
 // commit or a full buffer rejects with `audit_unavailable`, and the process carries on.
 import type { Database } from "../db/index.ts";
 import { GatewayError } from "../errors.ts";
-import { commitBatch, type ChainHead } from "./commit.ts";
+import { commitBatch, headAfter } from "./commit.ts";
 import { prepareEntry, type AuditEntry, type PreparedEntry } from "./entry.ts";
 
 export interface AuditWriter {
@@ -55,12 +55,17 @@ interface Waiting {
   reject: (error: GatewayError) => void;
 }
 
+/** Batches committed at once (see drain). */
+const MAX_IN_FLIGHT = 2;
+
 export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { status(): AuditWriterStatus } {
   const { database, maxPending = 10_000, maxBatch = 500, commitTimeoutMs = 15_000, now = () => new Date(), observer, onCommit } = options;
   const queue: Waiting[] = [];
-  const head: ChainHead = { hash: null };
-  let inFlight = 0;
-  let inFlightSince: number | null = null;
+  // Where the chain ends once the batches sent so far commit; null when unknown (start, after a failure).
+  let predictedHead: string | null = null;
+  /** Batches being committed, oldest first. */
+  const inFlight: Waiting[][] = [];
+  const inFlightCount = () => inFlight.reduce((sum, batch) => sum + batch.length, 0);
   let isDraining = false;
   let lastDrain: Promise<void> = Promise.resolve();
   let isClosed = false;
@@ -72,12 +77,12 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
 
   function record(entry: AuditEntry): Promise<void> {
     if (isClosed) return Promise.reject(new GatewayError("audit_unavailable", "The audit writer is closed."));
-    if (queue.length + inFlight >= maxPending) {
+    if (queue.length + inFlightCount() >= maxPending) {
       observer?.failed(1);
       return Promise.reject(
         new GatewayError("audit_unavailable", `Audit buffer full: ${maxPending} entries are waiting to be committed (${lastError ?? "database too slow"}).`, {
           retryable: true,
-          context: { pending: queue.length + inFlight },
+          context: { pending: queue.length + inFlightCount() },
         }),
       );
     }
@@ -97,45 +102,58 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
     });
   }
 
+  // Up to MAX_IN_FLIGHT batches are committed at once, each chained on where the one before it will end:
+  // the database's chain lock orders them, and a batch whose predecessor failed finds the head it
+  // expected missing and is chained again on the real one (commit.ts). So a call's decision does not
+  // wait behind the previous call's outcome.
   async function drain(): Promise<void> {
+    const running = new Set<Promise<void>>();
     try {
-      while (queue.length > 0) {
-        const batch = queue.splice(0, maxBatch);
-        inFlight = batch.length;
-        inFlightSince = batch[0]?.recordedAt ?? null;
-        try {
-          await commitBatch(
-            database,
-            batch.map((w) => w.entry),
-            commitTimeoutMs,
-            head,
-          );
-          lastCommitAt = new Date();
-          lastError = null;
-          batchesCommitted++;
-          entriesCommitted += batch.length;
-          if (observer) {
-            const committedAt = performance.now();
-            for (const waiting of batch) observer.committed((committedAt - waiting.recordedAt) / 1000);
-          }
-          for (const waiting of batch) waiting.resolve();
-          onCommit?.(batch.length);
-        } catch (error) {
-          lastError = error instanceof Error ? error.message : String(error);
-          const failure = new GatewayError("audit_unavailable", `Audit log unavailable: could not commit ${batch.length} audit entries (${lastError}).`, {
-            retryable: true,
-            cause: error,
-          });
-          observer?.failed(batch.length);
-          for (const waiting of batch) waiting.reject(failure);
-        } finally {
-          inFlight = 0;
-          inFlightSince = null;
+      while (queue.length > 0 || running.size > 0) {
+        while (queue.length > 0 && running.size < MAX_IN_FLIGHT) {
+          const batch = queue.splice(0, maxBatch);
+          const entries = batch.map((w) => w.entry);
+          const expected = predictedHead;
+          const predicted = headAfter(entries, expected);
+          predictedHead = predicted;
+          const done = commit(batch, entries, expected, predicted).finally(() => running.delete(done));
+          running.add(done);
         }
+        await Promise.race(running);
       }
     } finally {
       // Synchronous with the emptiness check above: a record arriving later starts a new drain.
       isDraining = false;
+    }
+  }
+
+  async function commit(batch: Waiting[], entries: PreparedEntry[], expected: string | null, predicted: string): Promise<void> {
+    inFlight.push(batch);
+    try {
+      const head = await commitBatch(database, entries, commitTimeoutMs, expected);
+      // Chained again on another writer's head: what was predicted after it is stale.
+      if (head !== predicted && inFlight.at(-1) === batch) predictedHead = head;
+      lastCommitAt = new Date();
+      lastError = null;
+      batchesCommitted++;
+      entriesCommitted += batch.length;
+      if (observer) {
+        const committedAt = performance.now();
+        for (const waiting of batch) observer.committed((committedAt - waiting.recordedAt) / 1000);
+      }
+      for (const waiting of batch) waiting.resolve();
+      onCommit?.(batch.length);
+    } catch (error) {
+      predictedHead = null;
+      lastError = error instanceof Error ? error.message : String(error);
+      const failure = new GatewayError("audit_unavailable", `Audit log unavailable: could not commit ${batch.length} audit entries (${lastError}).`, {
+        retryable: true,
+        cause: error,
+      });
+      observer?.failed(batch.length);
+      for (const waiting of batch) waiting.reject(failure);
+    } finally {
+      inFlight.splice(inFlight.indexOf(batch), 1);
     }
   }
 
@@ -145,9 +163,9 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
   }
 
   function status(): AuditWriterStatus {
-    const oldest = inFlightSince ?? queue[0]?.recordedAt;
+    const oldest = inFlight[0]?.[0]?.recordedAt ?? queue[0]?.recordedAt;
     const oldestPendingSeconds = oldest === undefined ? 0 : (performance.now() - oldest) / 1000;
-    return { pending: queue.length + inFlight, oldestPendingSeconds, lastCommitAt, lastError, batchesCommitted, entriesCommitted };
+    return { pending: queue.length + inFlightCount(), oldestPendingSeconds, lastCommitAt, lastError, batchesCommitted, entriesCommitted };
   }
 
   return { record, settled: () => lastDrain, close, status };

@@ -9,11 +9,14 @@ import type { Grant } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
 import { createDownstreamServer, type Gateway, type SessionEnd, type TaskSupport } from "../proxy/index.ts";
 import { jsonRpcError } from "./errors.ts";
+import { serveDirectly, type DirectRequests } from "./mcp-direct.ts";
 import { createModernEndpoint } from "./mcp-modern.ts";
 import { createSessionRegistry, type McpSession, type SessionCloseReason, type SessionLimits } from "./mcp-sessions.ts";
 
 interface SessionResources {
   transport: StreamableHTTPServerTransport;
+  /** Plain requests of the open session, answered without the SDK transport's web-stream layer. */
+  direct: DirectRequests;
   server: { close(): Promise<void> };
   /** Per JSON-RPC request id: aborted when the HTTP response that carries its answer closes first. */
   connections: Map<RequestId, AbortController>;
@@ -76,6 +79,7 @@ export function createMcpRoute(deps: {
       }
       session.trackResponse(res);
       watchConnection(session.resources, req, res);
+      if (session.resources.direct.serve(req, res, req.body)) return;
       await session.resources.transport.handleRequest(req, res, req.body);
       return;
     }
@@ -123,7 +127,8 @@ export function createMcpRoute(deps: {
       },
       { tasks: deps.tasksFor?.(grant), logger: deps.logger },
     );
-    const session = registry.open(grant, { transport, server, connections, close: () => server.close() });
+    const direct = serveDirectly(transport);
+    const session = registry.open(grant, { transport, direct, server, connections, close: () => server.close() });
     if (!session) return refuseOverLimit(grant, req, res);
     // DELETE from the client closes the transport; our own close() gets here too, with its reason already set.
     transport.onclose = () => void session.close("deleted");

@@ -5,8 +5,12 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { isStdioUpstream, type ResolvedUpstream } from "../config/index.ts";
 import type { Logger } from "../log/index.ts";
+import { createNodeFetch } from "./node-fetch.ts";
 import { createOriginFetch } from "./origin.ts";
 import { ModernHttpClientTransport } from "./upstream-modern.ts";
+
+/** One keep-alive pool for every HTTP upstream of this process, kept across reconnects. */
+const upstreamFetch = createNodeFetch();
 
 /** `modern`: the upstream refused 2025-11-25 and answers only 2026-07-28 (upstream-modern.ts). */
 export function createUpstreamTransport(config: ResolvedUpstream, log: Logger, options: { modern?: boolean } = {}): Transport {
@@ -23,8 +27,8 @@ export function createUpstreamTransport(config: ResolvedUpstream, log: Logger, o
     });
     return stdio;
   }
-  if (options.modern) return new ModernHttpClientTransport(new URL(config.url), config.headers);
-  return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers }, fetch: createOriginFetch() });
+  if (options.modern) return new ModernHttpClientTransport(new URL(config.url), config.headers, upstreamFetch);
+  return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers }, fetch: createOriginFetch(upstreamFetch) });
 }
 
 export function pidOf(transport: Transport): number | null {
