@@ -310,7 +310,8 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       // Every change, made in any process, rewrites the reviewer message (jobs are deduplicated); the
       // reaper rewrites messages left behind while the queue was down.
       if (slack) {
-        const unsubscribeUpdates = approvals.bus.subscribe((change) => void refreshMessage(change.id));
+        // A new approval's message is posted by its notify job, with the state it has then.
+        const unsubscribeUpdates = approvals.bus.subscribe((change) => void (change.isNew ? undefined : refreshMessage(change.id)));
         closers.push(async () => unsubscribeUpdates());
         resyncMessages = async () => {
           for (const approval of await approvals.repo.staleSlackMessages("5 seconds")) await queues.requestResync(approval);

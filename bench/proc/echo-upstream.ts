@@ -21,7 +21,14 @@ function answer(message: { id?: unknown; method?: string; params?: { arguments?:
   }
 }
 
+/** How often each `hold` argument ran: GET /calls shows it (bench/restart.ts checks that each ran once). */
+const runs = new Map<string, number>();
+
 const server = createServer((req, res) => {
+  if (req.method === "GET" && req.url === "/calls") {
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(Object.fromEntries(runs)));
+    return;
+  }
   if (req.method !== "POST") {
     res.writeHead(405).end();
     return;
@@ -34,6 +41,8 @@ const server = createServer((req, res) => {
       res.writeHead(202).end();
       return;
     }
+    const hold = (message as { params?: { arguments?: { hold?: unknown } } }).params?.arguments?.hold;
+    if (message.method === "tools/call" && typeof hold === "string") runs.set(hold, (runs.get(hold) ?? 0) + 1);
     const result = answer(message as never);
     const body = JSON.stringify(
       result === null ? { jsonrpc: "2.0", id: message.id, error: { code: -32601, message: "Method not found" } } : { jsonrpc: "2.0", id: message.id, result },

@@ -15,6 +15,10 @@ interface Job {
   seconds?: number;
   concurrency?: number;
   hold?: boolean;
+  /** With `hold`: the arguments' `hold` value is `<holdKey>-<request id>`, so a second run repeats the same calls. */
+  holdKey?: string;
+  /** With `hold`: what a call must get back, the pending answer (default) or the call's result (approved by now). */
+  expect?: "pending" | "result";
 }
 
 const job = JSON.parse(process.argv[2]!) as Job;
@@ -29,11 +33,13 @@ function messageOf(text: string): { result?: { isError?: boolean; content?: unkn
 
 async function call(): Promise<void> {
   const id = nextId++;
-  const args = job.hold ? { message: "hello", hold: `${process.pid}-${id}` } : { message: "hello" };
+  const args = job.hold ? { message: "hello", hold: `${job.holdKey ?? process.pid}-${id}` } : { message: "hello" };
   const { status, text } = await client.post({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: args } });
   if (status !== 200) throw new Error(`HTTP ${status}: ${text.slice(0, 200)}`);
   const message = messageOf(text);
-  if (job.hold) {
+  if (job.hold && job.expect === "result") {
+    if (message.error || message.result?.isError) throw new Error(`no result: ${text.slice(0, 300)}`);
+  } else if (job.hold) {
     const isPending = message.result?.isError === true && Object.keys(message.result._meta ?? {}).some((key) => key.endsWith("call_again"));
     if (!isPending) throw new Error(`not held: ${text.slice(0, 300)}`);
   } else if (message.error || message.result?.isError) throw new Error(`call failed: ${text.slice(0, 300)}`);

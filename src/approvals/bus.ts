@@ -49,7 +49,9 @@ export function createApprovalBus(database: Database, connectionString: string |
     async publish(change) {
       local.emit("change", change);
       if (!connectionString) return;
-      await database.pool.query("SELECT pg_notify($1, $2)", [channel, JSON.stringify({ ...change, origin })]).catch(() => {});
+      // Not awaited: the change is committed already and a lost NOTIFY is caught by the sweep, so the
+      // caller (a hold being placed, a vote) does not wait a round trip for it.
+      void database.pool.query("SELECT pg_notify($1, $2)", [channel, JSON.stringify({ ...change, origin })]).catch(() => {});
     },
     subscribe(fn) {
       local.on("change", fn);

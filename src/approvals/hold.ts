@@ -56,8 +56,6 @@ export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
       // The approval already holds the quota this call reserved.
       await call.releaseQuota();
       await deps.service.recordFollowUp(approval, { callId: call.callId, sessionId: call.context.sessionId, client: call.context.client ?? null }, opened.kind === "answered" ? "replayed" : "attached");
-    } else {
-      await notify(approval);
     }
     if (opened.kind === "answered") return finalResult(approval, { isReplay: true });
 
@@ -86,7 +84,7 @@ export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await deps.repo.findForCall(identity, deps.resultWindowMs);
       if (existing) return { kind: isOpen(existing.status) ? "attached" : "answered", approval: existing };
-      const created = await deps.service.create(newApproval(call, identity.argsHash, holdMode), { client: call.context.client ?? null });
+      const created = await deps.service.create(newApproval(call, identity.argsHash, holdMode), { client: call.context.client ?? null }, notify);
       if (created) return { kind: "new", approval: created };
     }
     throw new Error(`approval for call ${call.callId} neither created nor found`);
@@ -126,8 +124,10 @@ export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
 
   async function notify(approval: Approval): Promise<void> {
     // Both are retried by the reaper and visible in the CLI/API if the queue is down now.
-    await deps.notifications.requestNotification(approval).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not queue the reviewer notification"));
-    await deps.notifications.scheduleExpiry(approval).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not schedule expiry"));
+    await Promise.all([
+      deps.notifications.requestNotification(approval).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not queue the reviewer notification")),
+      deps.notifications.scheduleExpiry(approval).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not schedule expiry")),
+    ]);
   }
 
   async function attachTask(opened: Opened, extra: CallExtra): Promise<ReturnType<NonNullable<CallExtra["createTask"]>>> {

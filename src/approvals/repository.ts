@@ -102,8 +102,9 @@ export function createApprovalRepository(database: Database) {
     },
     /** Inserts a pending approval; null when this call already has an open one (attach to it instead). */
     async insert(values: NewApproval): Promise<Approval | null> {
-      const rows = await db.insert(approvals).values({ ...values, status: "pending" }).onConflictDoNothing().returning({ id: approvals.id });
-      return rows[0] ? get(rows[0].id) : null;
+      const [row] = await db.insert(approvals).values({ ...values, status: "pending" }).onConflictDoNothing().returning();
+      // Nobody can have voted on or waited for a row this statement created.
+      return row ? toApproval(row, false, []) : null;
     },
     /**
      * The approval an identical call should follow: the open one, else one whose answer still stands

@@ -25,7 +25,8 @@ export interface ApprovalServiceDeps {
 
 export interface ApprovalCore extends ApprovalService {
   /** Opens a pending approval; null when an identical call already has an open one (attach to it). */
-  create(values: NewApproval, requester?: { client?: ClientInfo | null }): Promise<Approval | null>;
+  /** Inserts the approval, then audits it while `alongside` (the reviewer notification, the expiry) runs. */
+  create(values: NewApproval, requester?: { client?: ClientInfo | null }, alongside?: (approval: Approval) => Promise<void>): Promise<Approval | null>;
   /** Records a transition made elsewhere (executor): audit + wake-up. */
   announce(approval: Approval, actor: string, type?: string, data?: Record<string, unknown>): Promise<void>;
   /** Audits a later call that followed this approval instead of opening one ("attached" or "replayed"). */
@@ -82,10 +83,11 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
 
   return {
     announce,
-    async create(values, requester = {}) {
+    async create(values, requester = {}, alongside) {
       const approval = await repo.insert(values);
       if (!approval) return null;
-      await audit.record(approvalAuditEntry(approval, "approval.requested", `grant:${approval.grantName}`, requester.client ? { client: requester.client } : {}));
+      const audited = audit.record(approvalAuditEntry(approval, "approval.requested", `grant:${approval.grantName}`, requester.client ? { client: requester.client } : {}));
+      await Promise.all([audited, alongside?.(approval)]);
       await bus.publish({ id: approval.id, status: approval.status, isNew: true });
       return approval;
     },

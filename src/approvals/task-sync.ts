@@ -30,6 +30,8 @@ export function startTaskSync(deps: { database: Database; repo: ApprovalReposito
   }
 
   const unsubscribe = deps.bus.subscribe((change) => {
+    // A task is created for an approval after the approval: a new one has none yet.
+    if (change.isNew) return;
     void deps.repo
       .get(change.id)
       .then(async (approval) => {
