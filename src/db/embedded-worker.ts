@@ -4,6 +4,8 @@
 // work runs on a core of its own instead of between the gateway's requests.
 // Messages: in workerData the data directory (null: in memory) and start parameters; to the parent
 // { type: "ready", port } or { type: "failed", message }; from the parent "close", answered by "closed".
+// The same file also runs as a child process (forked, its data in EMBEDDED_WORKER_DATA): a new database is
+// created and migrated there, so the memory that takes goes back to the system when the process ends.
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
@@ -18,9 +20,31 @@ export interface EmbeddedWorkerData {
 
 export type EmbeddedWorkerMessage = { type: "ready"; port: number } | { type: "failed"; message: string } | { type: "closed" };
 
-const { pgdata, settings, searchPath } = workerData as EmbeddedWorkerData;
-const port = parentPort!;
+export const EMBEDDED_WORKER_DATA = "GATEHOUSE_EMBEDDED_WORKER_DATA";
+
+interface ParentChannel {
+  postMessage(message: EmbeddedWorkerMessage): void;
+  on(event: "message", listener: (message: unknown) => void): void;
+  close(): void;
+}
+
+const isChildProcess = parentPort === null;
+const { pgdata, settings, searchPath } = (isChildProcess ? JSON.parse(process.env[EMBEDDED_WORKER_DATA] ?? "{}") : workerData) as EmbeddedWorkerData;
+const port: ParentChannel = isChildProcess
+  ? {
+      postMessage: (message) => process.send?.(message),
+      on: (event, listener) => process.on(event, listener),
+      close: () => process.disconnect(),
+    }
+  : parentPort!;
 const send = (message: EmbeddedWorkerMessage) => port.postMessage(message);
+if (isChildProcess) {
+  // The gateway decides when this ends (a Ctrl-C reaches the whole process group); if the gateway itself
+  // is gone, so is the reason to hold the database files.
+  process.on("SIGINT", () => {});
+  process.on("SIGTERM", () => {});
+  process.on("disconnect", () => process.exit(0));
+}
 
 async function boot(): Promise<{ db: PGlite; server: PGLiteSocketServer }> {
   const db = await PGlite.create(pgdata ?? "memory://", { startParams: [...PGlite.defaultStartParams, ...settings] });

@@ -7,15 +7,24 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { fork, type ChildProcess } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { PROJECT_ROOT } from "../package-root.ts";
 import { isProcessAlive } from "../discovery/index.ts";
 import type { EmbeddedWorkerData, EmbeddedWorkerMessage } from "./embedded-worker.ts";
 
+/** Where the forked database process finds its EmbeddedWorkerData (embedded-worker.ts reads the same name). */
+const EMBEDDED_WORKER_DATA = "GATEHOUSE_EMBEDDED_WORKER_DATA";
+
 export interface EmbeddedDatabase {
-  url: string;
+  /** Changes after restart(). */
+  readonly url: string;
   /** True when this process owns the PGlite files (false when it connected to a running gateway). */
   isOwner: boolean;
+  /** True when this open created the database files (the first start on a data directory). */
+  isNew: boolean;
+  /** Serves the same files from a new thread (and port), giving back the memory the old one grew to. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,6 +51,12 @@ const EMBEDDED_SETTINGS = ["-c", "shared_buffers=16MB"];
 // from the sources (tests, development), the TypeScript through tsx, which a worker thread does not inherit.
 const isCompiled = import.meta.url.endsWith(".js");
 
+function startProcess(workerData: EmbeddedWorkerData): ChildProcess {
+  const env = { ...process.env, [EMBEDDED_WORKER_DATA]: JSON.stringify(workerData) };
+  if (isCompiled) return fork(join(PROJECT_ROOT, "dist/src/db/embedded-worker.js"), [], { env, execArgv: [] });
+  return fork(join(PROJECT_ROOT, "src/db/embedded-worker.ts"), [], { env, execArgv: ["--import", "tsx"] });
+}
+
 function startWorker(workerData: EmbeddedWorkerData): Worker {
   if (isCompiled) return new Worker(join(PROJECT_ROOT, "dist/src/db/embedded-worker.js"), { workerData });
   const source = pathToFileURL(join(PROJECT_ROOT, "src/db/embedded-worker.ts")).href;
@@ -59,46 +74,99 @@ export function hasEmbeddedDatabase(dataDir: string): boolean {
 export async function openEmbeddedDatabase(dataDir: string | null, { onFailure }: { onFailure?: (error: Error) => void } = {}): Promise<EmbeddedDatabase> {
   if (dataDir) {
     const running = await findRunningGateway(dataDir);
-    if (running) return { url: urlFor(running.port), isOwner: false, close: async () => {} };
+    if (running) return { url: urlFor(running.port), isOwner: false, isNew: false, restart: async () => {}, close: async () => {} };
     await mkdir(dataDir, { recursive: true });
   }
   const data: EmbeddedWorkerData = { pgdata: dataDir ? join(dataDir, PGDATA) : null, settings: EMBEDDED_SETTINGS, searchPath: `public, ${EMBEDDED_QUEUE_SCHEMA}` };
-  const worker = startWorker(data);
+  const isNew = dataDir !== null && !hasEmbeddedDatabase(dataDir);
+  // A new database is created (and migrated, before restart()) by a process of its own: creating it grows
+  // PGlite's WebAssembly memory by ~0.4 GB that a thread would keep for good.
+  let current = isNew ? await bootServer(startProcess(data)) : await bootServer(startWorker(data));
   let isClosing = false;
-  const port = await new Promise<number>((resolve, reject) => {
-    const onExit = (code: number) => reject(new Error(`the embedded database stopped while starting (exit code ${code})`));
-    worker.once("error", reject);
-    worker.once("exit", onExit);
-    worker.once("message", (message: EmbeddedWorkerMessage) => {
-      worker.off("error", reject);
-      worker.off("exit", onExit);
-      if (message.type === "ready") resolve(message.port);
-      else reject(new Error(`the embedded database did not start: ${message.type === "failed" ? message.message : message.type}`));
+  const watch = (server: Server) => {
+    server.handle.on("error", (error: Error) => onFailure?.(error));
+    server.handle.on("exit", (code: number | null) => {
+      if (!isClosing && server === current) onFailure?.(new Error(`the embedded database thread exited (code ${code})`));
     });
-  }).catch(async (error: unknown) => {
-    await worker.terminate();
-    throw error;
-  });
-  worker.on("error", (error) => onFailure?.(error));
-  worker.on("exit", (code) => {
-    if (!isClosing) onFailure?.(new Error(`the embedded database thread exited (code ${code})`));
-  });
+  };
+  watch(current);
   const advertisement = dataDir ? join(dataDir, "embedded.json") : null;
-  if (advertisement) await writeFile(advertisement, JSON.stringify({ pid: process.pid, port } satisfies Advertisement));
+  const advertise = async () => {
+    if (advertisement) await writeFile(advertisement, JSON.stringify({ pid: process.pid, port: current.port } satisfies Advertisement));
+  };
+  await advertise();
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       isClosing = true;
       if (advertisement) await rm(advertisement, { force: true });
-      const closed = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-      worker.postMessage("close");
-      // PGlite closes its files in a few milliseconds; a thread that does not answer is stopped.
-      const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
-      await closed;
-      clearTimeout(timer);
+      await closeServer(current);
     })());
-  return { url: urlFor(port), isOwner: true, close };
+  return {
+    get url() {
+      return urlFor(current.port);
+    },
+    isOwner: true,
+    isNew,
+    async restart() {
+      // PGlite's files are opened by one instance at a time: the old one closes first.
+      const previous = current;
+      await closeServer(previous);
+      current = await bootServer(startWorker(data));
+      watch(current);
+      await advertise();
+    },
+    close,
+  };
+}
+
+interface Server {
+  handle: Worker | ChildProcess;
+  port: number;
+}
+
+/** Waits for a started database thread or process to serve; one that fails to is stopped. */
+async function bootServer(handle: Worker | ChildProcess): Promise<Server> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`the embedded database stopped while starting (exit code ${code})`));
+    handle.once("error", reject);
+    handle.once("exit", onExit);
+    handle.once("message", (message: EmbeddedWorkerMessage) => {
+      handle.off("error", reject);
+      handle.off("exit", onExit);
+      if (message.type === "ready") resolve(message.port);
+      else reject(new Error(`the embedded database did not start: ${message.type === "failed" ? message.message : message.type}`));
+    });
+  }).catch(async (error: unknown) => {
+    await stop(handle);
+    throw error;
+  });
+  return { handle, port };
+}
+
+async function closeServer({ handle }: Server): Promise<void> {
+  if (isGone(handle)) return;
+  const closed = new Promise<void>((resolve) => handle.once("exit", () => resolve()));
+  if (handle instanceof Worker) handle.postMessage("close");
+  else handle.send("close");
+  // PGlite closes its files in a few milliseconds; one that does not answer is stopped.
+  const timer = setTimeout(() => void stop(handle), CLOSE_TIMEOUT_MS);
+  await closed;
+  clearTimeout(timer);
+}
+
+function isGone(handle: Worker | ChildProcess): boolean {
+  return handle instanceof Worker ? handle.threadId === -1 : handle.exitCode !== null || handle.signalCode !== null;
+}
+
+async function stop(handle: Worker | ChildProcess): Promise<void> {
+  if (handle instanceof Worker) await handle.terminate();
+  else if (!isGone(handle)) {
+    const exited = new Promise<void>((resolve) => handle.once("exit", () => resolve()));
+    handle.kill("SIGKILL");
+    await exited;
+  }
 }
 
 function urlFor(port: number): string {
