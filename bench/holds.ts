@@ -1,6 +1,8 @@
 // What held calls cost a gateway while nobody decides: `gatehouse start` with every call of `echo`
 // needing approval, BENCH_HOLDS calls held as held requests by another process (bench/proc/hold.ts), then
-// the gateway's CPU over BENCH_SECONDS of waiting and its resident memory before and after placing them.
+// the gateway's CPU over BENCH_SECONDS of waiting, and its JavaScript heap (from /metrics) and resident
+// memory before and after placing them: the heap is what each held call costs the gateway itself; resident
+// memory also counts the embedded database thread's growth (its WebAssembly memory never shrinks).
 // Storage follows DATABASE_URL / REDIS_URL. Prints figures; asserts nothing.
 //   npm run bench:holds             BENCH_HOLDS=10000 npm run bench:holds
 import { randomBytes } from "node:crypto";
@@ -15,6 +17,13 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const POLICY = { version: "1", default: "deny", tools: { echo: { action: "require_approval", approval: { timeout: "1h" } } } };
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The gateway's used V8 heap in bytes, as its /metrics reports it. */
+async function heapUsed(mcpUrl: string): Promise<number | null> {
+  const text = await (await fetch(mcpUrl.replace(/\/mcp$/, "/metrics"))).text();
+  const match = /^nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(text);
+  return match ? Number(match[1]) : null;
+}
 
 const dir = await mkdtemp(join(tmpdir(), "gatehouse-bench-holds-"));
 const schema = `gh_bench_${randomBytes(4).toString("hex")}`;
@@ -33,12 +42,14 @@ try {
   const pid = gateway.process.pid;
   await settle(2_000);
   const idleRss = await rssKb(pid);
+  const idleHeap = await heapUsed(gateway.url);
   const t0 = performance.now();
   const holder = await start(...tsx("bench/proc/hold.ts", JSON.stringify({ url: gateway.url, token: AGENT_TOKEN, count: HOLDS })), /(held \d+)/);
   started.push(holder);
   const placedMs = performance.now() - t0;
   await settle(3_000); // let the placing settle (GC, audit flushes)
   const heldRss = await rssKb(pid);
+  const heldHeap = await heapUsed(gateway.url);
   const cpuBefore = await cpuMs(pid);
   await settle(SECONDS * 1_000);
   const cpuAfter = await cpuMs(pid);
@@ -46,6 +57,7 @@ try {
   console.log(`holds benchmark: storage ${storageLabel()}, node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}`);
   console.log(`${HOLDS} calls held (placed in ${(placedMs / 1000).toFixed(1)} s, ${(HOLDS / (placedMs / 1000)).toFixed(0)} holds/s)`);
   console.log(`gateway CPU while they wait: ${share === null ? "n/a" : `${(share * 100).toFixed(1)} % of a core`} (over ${SECONDS} s)`);
+  if (idleHeap !== null && heldHeap !== null) console.log(`gateway heap: ${(idleHeap / 2 ** 20).toFixed(0)} MB idle, ${(heldHeap / 2 ** 20).toFixed(0)} MB holding, ${((heldHeap - idleHeap) / 1024 / HOLDS).toFixed(1)} KB per held call`);
   if (idleRss !== null && heldRss !== null) console.log(`gateway RSS: ${(idleRss / 1024).toFixed(0)} MB idle, ${(heldRss / 1024).toFixed(0)} MB holding, ${((heldRss - idleRss) / HOLDS).toFixed(1)} KB per held call`);
 } finally {
   for (const child of started.reverse()) await child.stop();

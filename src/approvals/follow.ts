@@ -5,6 +5,7 @@
 // is gone (it only detaches), or when the gateway stops. Database errors while waiting are retried:
 // a blip never fails a hold.
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { CallToolResult, Progress } from "@modelcontextprotocol/sdk/types.js";
 import { toStorableText } from "../audit/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -55,6 +56,8 @@ export function createApprovalFollower(deps: {
 }): ApprovalFollower {
   const { repo, logger } = deps;
   const stopping = new AbortController();
+  // Every held call listens to it: thousands of listeners are expected, not a leak.
+  setMaxListeners(0, stopping.signal);
   const active = new Set<Promise<unknown>>();
   const sweep = createSweep(repo, deps.pollMs, logger);
 
