@@ -2,7 +2,7 @@
 // here is closed by one memoised close(), in reverse order, even when a step fails.
 import { EventEmitter, once } from "node:events";
 import { mkdir } from "node:fs/promises";
-import type { Server as HttpServer } from "node:http";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { DEFAULT_PENDING_TEXT, TASK_CANCEL_REASON, type ApprovalNotifications } from "./approvals/index.ts";
@@ -30,6 +30,7 @@ import { createPolicyAdmin, type PolicyAdmin } from "./policies/index.ts";
 
 /** How long an idle client connection is kept open (the `Keep-Alive: timeout=65` header says so). */
 const KEEP_ALIVE_MS = 65_000;
+const LISTEN_BACKLOG = 4_096;
 
 export interface StartOptions {
   config: GatehouseConfig;
@@ -383,7 +384,10 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       });
       mcpRoute = mcp;
       queues = await connectQueues();
-      const server: HttpServer = app.listen(env.PORT ?? config.listen.port, env.HOST ?? config.listen.host);
+      // A burst of agents connecting at once (thousands of held requests reconnecting after a deploy) must
+      // not overflow the accept queue: Node's default backlog is 511; the kernel caps this at somaxconn.
+      const server: HttpServer = createHttpServer(app);
+      server.listen({ port: env.PORT ?? config.listen.port, host: env.HOST ?? config.listen.host, backlog: LISTEN_BACKLOG });
       // Idle keep-alive sockets stay open longer than clients and proxies keep theirs (60 s is common):
       // with Node's 5 s, a client reusing a socket the gateway just closed fails its POST (undici does
       // not retry a POST). headersTimeout must exceed keepAliveTimeout.

@@ -15,6 +15,11 @@ for (let i = 1; i <= job.count; i++) {
     isHeld = true;
     held += 1;
     if (held === job.count) console.log(`held ${held}`);
-  }).catch((error: unknown) => console.error(`call ${i}: ${(error as Error).message}`));
+  }).catch((error: unknown) => {
+    // A call that fails before it is held would leave the benchmark waiting for ever: stop and say why.
+    if (isHeld) return;
+    console.error(`call ${i} failed before it was held: ${(error as Error).message}`);
+    process.exit(1);
+  });
 }
 process.on("SIGTERM", () => process.exit(0));
