@@ -3,20 +3,35 @@
 // (toJSON, undefined keys dropped, non-finite numbers → null), so equal values always hash equally.
 // Strings go through JSON.stringify, which writes NUL and unpaired surrogates as \u escapes, so such
 // text hashes deterministically and never collides with U+FFFD or with the escape's own characters.
+//
+// Every audited call goes through here several times, so the writer builds one string as it walks
+// instead of arrays of parts, and looks for cycles only once the nesting is deep (a cycle nests for ever).
 import { createHash } from "node:crypto";
 
+/** Nesting depth from which the walk checks for cycles (its ancestors), object by object. */
+const CYCLE_CHECK_DEPTH = 64;
+
 export function canonicalJson(value: unknown): string {
-  return write(value, new Set()) ?? "null";
+  return write(value, []) ?? "null";
 }
 
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
-function write(value: unknown, seen: Set<object>): string | undefined {
-  if (value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function") {
-    value = (value as { toJSON: () => unknown }).toJSON();
-  }
+/** What JSON.stringify would write for this value after calling its toJSON; undefined when it writes nothing. */
+export function jsonValueOf(value: unknown): unknown {
+  return value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function" ? (value as { toJSON: () => unknown }).toJSON() : value;
+}
+
+/** Adds `object` to the ancestors of the walk; throws when it is already one (a circular structure). */
+export function enterObject(ancestors: object[], object: object, what: string): void {
+  if (ancestors.length >= CYCLE_CHECK_DEPTH && ancestors.includes(object)) throw new TypeError(`${what}: circular structure`);
+  ancestors.push(object);
+}
+
+function write(input: unknown, ancestors: object[]): string | undefined {
+  const value = jsonValueOf(input);
   switch (typeof value) {
     case "string":
       return JSON.stringify(value);
@@ -33,18 +48,21 @@ function write(value: unknown, seen: Set<object>): string | undefined {
   }
   if (value === null) return "null";
   const object = value as object;
-  if (seen.has(object)) throw new TypeError("canonicalJson: circular structure");
-  seen.add(object);
-  try {
-    if (Array.isArray(object)) return `[${object.map((item: unknown) => write(item, seen) ?? "null").join(",")}]`;
+  enterObject(ancestors, object, "canonicalJson");
+  let out: string;
+  if (Array.isArray(object)) {
+    out = "[";
+    for (let i = 0; i < object.length; i++) out += (i === 0 ? "" : ",") + (write(object[i], ancestors) ?? "null");
+    out += "]";
+  } else {
     const record = object as Record<string, unknown>;
-    const parts: string[] = [];
+    out = "{";
     for (const key of Object.keys(record).sort()) {
-      const written = write(record[key], seen);
-      if (written !== undefined) parts.push(`${JSON.stringify(key)}:${written}`);
+      const written = write(record[key], ancestors);
+      if (written !== undefined) out += (out.length === 1 ? "" : ",") + JSON.stringify(key) + ":" + written;
     }
-    return `{${parts.join(",")}}`;
-  } finally {
-    seen.delete(object);
+    out += "}";
   }
+  ancestors.pop();
+  return out;
 }

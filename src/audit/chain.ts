@@ -24,5 +24,21 @@ export function chainHash(prevHash: string, fields: ChainedFields): string {
   return sha256Hex(prevHash + canonicalJson(fields));
 }
 
+/**
+ * `chainHash` for an event whose `data` the writer already holds as canonical JSON: the same bytes
+ * (ChainedFields' keys in sorted order, every other field a string or null), `data` not walked again.
+ */
+export function chainHashWithDataJson(prevHash: string, fields: Omit<ChainedFields, "data">, dataJson: string): string {
+  const { actor, at, callId, decision, id, reason, rule, tool, type, upstream } = fields;
+  return sha256Hex(
+    `${prevHash}{"actor":${text(actor)},"at":${text(at)},"callId":${text(callId)},"data":${dataJson},"decision":${text(decision)},"id":${text(id)},` +
+      `"reason":${text(reason)},"rule":${text(rule)},"tool":${text(tool)},"type":${text(type)},"upstream":${text(upstream)}}`,
+  );
+}
+
+function text(value: string | null): string {
+  return value === null ? "null" : JSON.stringify(value);
+}
+
 /** Advisory lock key (with the schema's hash as the second key) that serialises appends to one chain. */
 export const AUDIT_CHAIN_LOCK_KEY = 0x6175_6469; // "audi"

@@ -9,7 +9,7 @@
 // hashed again on the head the query returned. The six-step transaction below is the fallback.
 import type pg from "pg";
 import type { Database } from "../db/index.ts";
-import { AUDIT_CHAIN_LOCK_KEY, chainHash, GENESIS_HASH } from "./chain.ts";
+import { AUDIT_CHAIN_LOCK_KEY, chainHashWithDataJson, GENESIS_HASH } from "./chain.ts";
 import type { PreparedCall, PreparedEntry } from "./entry.ts";
 
 const INSERT_EVENTS = `
@@ -120,8 +120,7 @@ function chainEvents(entries: PreparedEntry[], from: string): ChainLink[] {
   if (known?.from === from) return known.links;
   let prevHash = from;
   const links = entries.map(({ event }) => {
-    const { dataJson: _dataJson, ...fields } = event;
-    const link = { event, prevHash, hash: chainHash(prevHash, fields) };
+    const link = { event, prevHash, hash: chainHashWithDataJson(prevHash, event, event.dataJson) };
     prevHash = link.hash;
     return link;
   });
