@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { chainHash, createAuditWriter, GENESIS_HASH, verifyAuditChain, type AuditEntry, type ToolCallInput } from "../src/audit/index.ts";
 import { connectDatabase, type Database } from "../src/db/index.ts";
 import { isGatewayError } from "../src/errors.ts";
+import { DOLLAR_TAG } from "../src/audit/commit.ts";
 import { openTestDatabase, type TestDatabase } from "./helpers/database.ts";
 
 const event = (type: string, data: Record<string, unknown> = {}): AuditEntry => ({ event: { type, actor: "system", data } });
@@ -118,6 +119,9 @@ describe("audit writer: group commit and hash chain", () => {
       nested: { z: 1, a: [null, true, { b: "c" }] },
       when: new Date("2025-01-02T03:04:05.678Z"),
       skipped: undefined,
+      // SQL quoting: the batch travels as one literal; none of this may end it early or change it.
+      quotes: `it's "$$" $gh$ ${DOLLAR_TAG} \\' \\\\ ''; SELECT 1; --`,
+      [`key ${DOLLAR_TAG}'`]: DOLLAR_TAG,
     };
     await writer.record({ event: { type: "test.awkward", actor: "system", reason: "line\nbreak\u0000", data } });
     await writer.close();
@@ -127,6 +131,8 @@ describe("audit writer: group commit and hash chain", () => {
     assert.equal(rows[0]?.data.loneSurrogate, "x\\ud800y");
     assert.equal(rows[0]?.data.when, "2025-01-02T03:04:05.678Z");
     assert.ok(!("skipped" in (rows[0]?.data ?? {})));
+    assert.equal(rows[0]?.data.quotes, data.quotes);
+    assert.equal(rows[0]?.data[`key ${DOLLAR_TAG}'`], DOLLAR_TAG);
     assert.deepEqual((await verifyAuditChain(database)).ok, true);
   });
 

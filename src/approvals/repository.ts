@@ -88,8 +88,26 @@ export function createApprovalRepository(database: Database) {
     return isUuid(id) ? one(eq(approvals.id, id)) : Promise.resolve(null);
   }
 
-  const sameCall = (call: CallIdentity) =>
-    and(eq(approvals.grantName, call.grantName), eq(approvals.upstream, call.upstream), eq(approvals.tool, call.tool), eq(approvals.argsHash, call.argsHash));
+  // Every call the policy holds asks this first, so the query is built once (placeholders filled per call).
+  // Unnamed on the server: a pooler in transaction mode (PgBouncer) sees an ordinary parameterised query.
+  const standingForCall = db
+    .select({ row: approvals, isWaiting: isAgentWaiting })
+    .from(approvals)
+    .where(
+      and(
+        eq(approvals.grantName, sql.placeholder("grantName")),
+        eq(approvals.upstream, sql.placeholder("upstream")),
+        eq(approvals.tool, sql.placeholder("tool")),
+        eq(approvals.argsHash, sql.placeholder("argsHash")),
+        sql`(${approvals.status} IN ('pending', 'approved', 'executing')
+          OR (${approvals.status} = 'denied' AND ${approvals.expiresAt} > now())
+          OR (${approvals.status} IN ('succeeded', 'failed', 'outcome_unknown')
+              AND ${approvals.finishedAt} > now() - make_interval(secs => ${sql.placeholder("windowSeconds")}::double precision)))`,
+      ),
+    )
+    .orderBy(desc(approvals.createdAt))
+    .limit(1)
+    .prepare("");
 
   return {
     get,
@@ -110,11 +128,10 @@ export function createApprovalRepository(database: Database) {
      * The approval an identical call should follow: the open one, else one whose answer still stands
      * (a denial until its deadline; a run call's result for `resultWindowMs` after it finished).
      */
-    findForCall(call: CallIdentity, resultWindowMs: number): Promise<Approval | null> {
-      const stands = sql`(${approvals.status} IN ('pending', 'approved', 'executing')
-        OR (${approvals.status} = 'denied' AND ${approvals.expiresAt} > now())
-        OR (${approvals.status} IN ('succeeded', 'failed', 'outcome_unknown') AND ${approvals.finishedAt} > now() - make_interval(secs => ${resultWindowMs / 1000})))`;
-      return select(and(sameCall(call), stands), { limit: 1, newestFirst: true }).then((found) => found[0] ?? null);
+    async findForCall(call: CallIdentity, resultWindowMs: number): Promise<Approval | null> {
+      const { grantName, upstream, tool, argsHash } = call;
+      const rows = await standingForCall.execute({ grantName, upstream, tool, argsHash, windowSeconds: resultWindowMs / 1000 });
+      return (await hydrate(rows))[0] ?? null;
     },
     list: (filter: { statuses?: ApprovalStatus[]; limit?: number } = {}) =>
       select(filter.statuses?.length ? inArray(approvals.status, filter.statuses) : undefined, { limit: filter.limit ?? 100, newestFirst: true }),

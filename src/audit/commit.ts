@@ -7,6 +7,7 @@
 // implicit transaction; the statement after the lock sees everything committed before it). When another
 // writer appended meanwhile (a replica, a CLI), the check fails, nothing is written, and the batch is
 // hashed again on the head the query returned. The six-step transaction below is the fallback.
+import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import type { Database } from "../db/index.ts";
 import { AUDIT_CHAIN_LOCK_KEY, chainHashWithDataJson, GENESIS_HASH } from "./chain.ts";
@@ -174,7 +175,7 @@ fits AS (SELECT COALESCE((SELECT hash FROM head), '${GENESIS_HASH}') = ${client.
 appended AS (
   INSERT INTO audit_events (id, created_at, type, actor, call_id, upstream, tool, decision, rule, reason, data, prev_hash, hash)
   SELECT id, created_at, type, actor, call_id, upstream, tool, decision, rule, reason, data, prev_hash, hash
-  FROM jsonb_to_recordset(${client.escapeLiteral(events)}::jsonb) AS e(${EVENT_RECORD})
+  FROM jsonb_to_recordset(${quoted(client, events)}::jsonb) AS e(${EVENT_RECORD})
   WHERE (SELECT ok FROM fits) ORDER BY ord
   RETURNING 1),
 upserted AS (
@@ -182,7 +183,7 @@ upserted AS (
                           decision, rule, reason, status, duration_ms, error)
   SELECT c.id, c.created_at, c.finished_at, c.grant_name, c.session_id, c.upstream, c.tool, COALESCE(c.args, 'null'::jsonb), c.args_hash,
          c.decision, c.rule, c.reason, c.status, c.duration_ms, c.error
-  FROM jsonb_to_recordset(${client.escapeLiteral(calls)}::jsonb) AS c(${CALL_RECORD.replace("args_redacted jsonb", "args jsonb")})
+  FROM jsonb_to_recordset(${quoted(client, calls)}::jsonb) AS c(${CALL_RECORD.replace("args_redacted jsonb", "args jsonb")})
   WHERE (SELECT ok FROM fits)
   ${UPSERT_CALLS.slice(UPSERT_CALLS.indexOf("ON CONFLICT"))}
   RETURNING 1)
@@ -192,6 +193,15 @@ SELECT (SELECT ok FROM fits) AS ok, COALESCE((SELECT hash FROM head), '${GENESIS
   const outcome = results.at(-1)!.rows[0] as { ok: boolean; head: string };
   if (!outcome.ok) return { ok: false, head: outcome.head };
   return { ok: true, last: chained.at(-1)?.hash ?? expected };
+}
+
+// A dollar-quoted literal takes the text as it is: no character-by-character escaping of every batch
+// in JavaScript. The tag is random per process, so text from an agent cannot end the literal; text that
+// happens to contain it is escaped instead.
+export const DOLLAR_TAG = `$gh${randomBytes(8).toString("hex")}$`;
+
+function quoted(client: pg.PoolClient, text: string): string {
+  return text.includes(DOLLAR_TAG) ? client.escapeLiteral(text) : `${DOLLAR_TAG}${text}${DOLLAR_TAG}`;
 }
 
 // One statement cannot upsert the same id twice, so several records of a call in one batch are merged
