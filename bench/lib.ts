@@ -3,8 +3,9 @@
 // a process used (CPU time, resident memory).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { PROJECT_ROOT } from "../src/config/index.ts";
 
 const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
@@ -31,13 +32,21 @@ export function start(command: string, args: readonly string[], ready: RegExp, e
   const child = spawn(command, [...args], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   let errors = "";
-  child.stderr!.on("data", (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4000)));
+  // BENCH_LOGS=<dir> keeps every process's output there (the gateway's log says why a call was refused).
+  const log = process.env.BENCH_LOGS ? createWriteStream(join(process.env.BENCH_LOGS, `${basename(args.find((a) => a.endsWith(".ts") || a.endsWith(".js")) ?? command)}-${child.pid}.log`)) : null;
+  child.stderr!.on("data", (chunk: Buffer) => {
+    errors = (errors + chunk.toString()).slice(-4000);
+    log?.write(chunk);
+  });
   return new Promise((resolve, reject) => {
     child.stdout!.on("data", (chunk: Buffer) => {
+      log?.write(chunk);
       output += chunk.toString();
       const match = ready.exec(output);
       if (!match) return;
-      child.stdout!.removeAllListeners("data").resume();
+      child.stdout!.removeAllListeners("data");
+      if (log) child.stdout!.on("data", (more: Buffer) => log.write(more));
+      else child.stdout!.resume();
       const exited = new Promise<void>((done) => child.once("exit", () => done()));
       resolve({
         process: child,

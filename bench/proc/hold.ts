@@ -15,11 +15,19 @@ for (let i = 1; i <= job.count; i++) {
     isHeld = true;
     held += 1;
     if (held === job.count) console.log(`held ${held}`);
-  }).catch((error: unknown) => {
-    // A call that fails before it is held would leave the benchmark waiting for ever: stop and say why.
-    if (isHeld) return;
-    console.error(`call ${i} failed before it was held: ${(error as Error).message}`);
-    process.exit(1);
-  });
+  }).then(
+    (answer) => {
+      // Answered without a heartbeat (refused, or not held at all): the benchmark would wait for ever.
+      if (isHeld) return;
+      console.error(`call ${i} was answered before it was held: HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
+      process.exit(1);
+    },
+    (error: unknown) => {
+      // A call that fails before it is held would leave the benchmark waiting for ever: stop and say why.
+      if (isHeld) return;
+      console.error(`call ${i} failed before it was held: ${(error as Error).message}`);
+      process.exit(1);
+    },
+  );
 }
 process.on("SIGTERM", () => process.exit(0));

@@ -4,6 +4,7 @@
 // call after it ended gets the same answer while that answer stands. The client then waits the way it
 // can: an MCP task, a held request (up to max_wait), or the pending answer at once (ticket).
 import { randomUUID } from "node:crypto";
+import pLimit from "p-limit";
 import type { Logger } from "../log/index.ts";
 import type { ApprovalHandler, CallExtra, PendingCall } from "../proxy/gateway.ts";
 import { refusal } from "../proxy/results.ts";
@@ -34,18 +35,36 @@ export interface HoldDeps {
   /** An MCP task attached to an approval that may already be approved: run it now if it is. */
   onTaskAttached(approval: Approval): void;
   logger: Logger;
+  /**
+   * How many calls may be recording their approval request at once (default RECORDING_CONCURRENCY). The
+   * others wait their turn in memory, in arrival order: a burst of held calls is recorded as fast as the
+   * database allows instead of every call queueing for a pool connection, waiting past the pool's 5 s
+   * and being refused as if the database were down; allowed calls' audit commits are not stuck behind
+   * thousands of hold queries meanwhile.
+   */
+  recordingConcurrency?: number;
+  /** Told how to read the number of calls waiting their turn (the gatehouse_approval_requests_waiting gauge). */
+  exposeWaiting?: (read: () => number) => void;
 }
 
 type Opened = { kind: "new" | "attached" | "answered"; approval: Approval };
 
+/** Enough to keep a round trip's worth of holds batching into one audit commit; few enough that the
+ * database pool's queue stays a few milliseconds long. */
+export const RECORDING_CONCURRENCY = 32;
+
 const STORAGE_DOWN = "Call refused: it needs human approval, but Gatehouse cannot record the approval request right now (its database is unavailable). Nothing was run; try again shortly.";
 
 export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
+  // A call cancelled or detached while it waits here is still recorded when its turn comes; the follower
+  // then sees the signal and cancels or detaches it as it would a moment after recording.
+  const inTurn = pLimit(Math.max(1, deps.recordingConcurrency ?? RECORDING_CONCURRENCY));
+  deps.exposeWaiting?.(() => inTurn.pendingCount);
   return async (call, extra) => {
     const holdMode: HoldMode = extra.createTask ? "task" : call.decision.approval.wait === "ticket" ? "ticket" : "hold";
     let opened: Opened;
     try {
-      opened = await openOrFind(call, holdMode);
+      opened = await inTurn(() => openOrFind(call, holdMode));
     } catch (error) {
       deps.logger.error({ err: (error as Error).message, callId: call.callId }, "could not record an approval request");
       await call.releaseQuota();

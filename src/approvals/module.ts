@@ -108,6 +108,7 @@ export async function startApprovals(deps: {
     resultWindowMs: settings.resultWindowMs,
     onTaskAttached: (approval) => runtime.runForTask(approval.id),
     logger,
+    exposeWaiting: (read) => metrics?.readAtScrape({ approvalRequestsWaiting: read }),
   });
   return {
     repo,

@@ -11,6 +11,8 @@ export interface ScrapeSources {
   upstreams?: () => Iterable<string>;
   /** This process's audit entries waiting to be committed, and how long the oldest has waited. */
   auditBacklog?: () => { pending: number; oldestPendingSeconds: number };
+  /** Held calls of this process waiting for their turn to record their approval request (a burst). */
+  approvalRequestsWaiting?: () => number;
 }
 
 /** How long a scrape waits for the pending count before leaving it out. */
@@ -57,6 +59,14 @@ export function createScrapeReaders(registers: Registry[]): { attach(sources: Sc
     registers,
     collect() {
       this.set(sources.auditBacklog?.().oldestPendingSeconds ?? 0);
+    },
+  });
+  new Gauge({
+    name: "gatehouse_approval_requests_waiting",
+    help: "Calls that need approval and wait in this process for their turn to record the request (a burst larger than the database takes at once)",
+    registers,
+    collect() {
+      this.set(sources.approvalRequestsWaiting?.() ?? 0);
     },
   });
   return {

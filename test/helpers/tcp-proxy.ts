@@ -8,12 +8,22 @@ export interface TcpProxy {
   /** Resets every open connection and refuses new ones until `restore`. */
   cut(): void;
   restore(): void;
+  /** Passes nothing either way (connections stay open, nothing is lost) until `resume`: a database that hangs. */
+  pause(): void;
+  /** Delivers what `pause` held back, in order, and passes bytes again. */
+  resume(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let isCut = false;
+  let held: Array<[Socket, Buffer]> | null = null;
+  const forward = (from: Socket, to: Socket) =>
+    from.on("data", (chunk: Buffer) => {
+      if (held) held.push([to, chunk]);
+      else to.write(chunk);
+    });
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
@@ -24,7 +34,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     if (isCut) return void client.resetAndDestroy();
     const upstream = createConnection(target);
     track(upstream);
-    client.pipe(upstream).pipe(client);
+    forward(client, upstream);
+    forward(upstream, client);
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
   });
@@ -37,6 +48,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     restore() {
       isCut = false;
+    },
+    pause() {
+      held ??= [];
+    },
+    resume() {
+      const backlog = held ?? [];
+      held = null;
+      for (const [to, chunk] of backlog) if (!to.destroyed) to.write(chunk);
     },
     close: () =>
       new Promise<void>((resolve) => {
