@@ -41,7 +41,7 @@ describe(`gatehouse reviewers and votes from the CLI (${storageLabel()})`, () =>
 
   /** A pending approval as a gateway would have held it, written straight into the database. */
   const holdApproval = async (spec: { approvers: string[]; minApprovals: number }) => {
-    const approval = await createApprovalRepository(gw.instance.database).insert({
+    const opened = await createApprovalRepository(gw.instance.database).openOrFind({
       id: randomUUID(),
       callId: randomUUID(),
       expiresAt: new Date(Date.now() + 10 * 60_000),
@@ -56,8 +56,8 @@ describe(`gatehouse reviewers and votes from the CLI (${storageLabel()})`, () =>
       sessionId: "cli-session",
       spec: { channel: null, allowSelfApproval: false, wait: "ticket", timeout: "10m", ...spec },
       holdMode: "ticket",
-    });
-    return approval!.id;
+    }, 0);
+    return opened!.approval.id;
   };
   const storedApproval = (id: string) => createApprovalRepository(gw.instance.database).get(id);
 

@@ -99,12 +99,13 @@ export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
       tool: call.tool,
       argsHash: bindingHash(call.upstream.name, call.tool, call.args),
     };
-    // Two identical calls racing (two replicas) meet at the unique index on open approvals.
+    // One statement: the approval standing for this call, else a new one. Two identical calls racing (two
+    // replicas) meet at the unique index on open approvals; the loser asks again and finds the winner's.
+    const values = newApproval(call, identity.argsHash, holdMode);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const existing = await deps.repo.findForCall(identity, deps.resultWindowMs);
-      if (existing) return { kind: isOpen(existing.status) ? "attached" : "answered", approval: existing };
-      const created = await deps.service.create(newApproval(call, identity.argsHash, holdMode), { client: call.context.client ?? null }, notify);
-      if (created) return { kind: "new", approval: created };
+      const opened = await deps.service.openOrFind(values, { resultWindowMs: deps.resultWindowMs, client: call.context.client ?? null, alongside: notify });
+      if (opened?.isNew) return { kind: "new", approval: opened.approval };
+      if (opened) return { kind: isOpen(opened.approval.status) ? "attached" : "answered", approval: opened.approval };
     }
     throw new Error(`approval for call ${call.callId} neither created nor found`);
   }

@@ -2,7 +2,7 @@
 // RETURNING *: the loser of a race gets null back and changes nothing (DESIGN §6). Every change a
 // reviewer can see bumps `version`, which is how Slack messages catch up after an outage.
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import { fromStorableJson } from "../audit/index.ts";
 import { approvals, approvalVotes, approvalWaiters, type ApprovalRow, type Database } from "../db/index.ts";
@@ -10,7 +10,11 @@ import { OPEN_STATUSES, type Approval, type ApprovalStatus, type HoldMode, type 
 
 type ApprovalSet = PgUpdateSetSource<typeof approvals>;
 
-export type NewApproval = Omit<typeof approvals.$inferInsert, "status" | "createdAt" | "updatedAt" | "version">;
+/** What a held call's new approval is made of; everything else starts at its default. */
+export type NewApproval = Pick<
+  typeof approvals.$inferInsert,
+  "id" | "callId" | "expiresAt" | "upstream" | "tool" | "exposedTool" | "argsSealed" | "argsRedacted" | "argsHash" | "grantName" | "grantOwner" | "sessionId" | "rule" | "reason" | "spec" | "holdMode" | "quota"
+>;
 
 /** The identity of a call (DESIGN §5): identical calls share one approval. */
 export interface CallIdentity {
@@ -33,6 +37,63 @@ const isAgentWaiting = sql<boolean>`(EXISTS (SELECT 1 FROM "approval_waiters" AS
 const hasOpenTask = sql`EXISTS (SELECT 1 FROM "mcp_tasks" AS t WHERE t.approval_id = "approvals"."id" AND t.status IN ('working', 'input_required'))`;
 
 const isGrantRevoked = sql`EXISTS (SELECT 1 FROM "grants" AS g WHERE g.name = "approvals"."grant_name" AND g.revoked_at IS NOT NULL)`;
+
+// Parameters of the statements below by name; every other one is text.
+const PARAM_TYPES: Record<string, string> = { id: "uuid", callId: "uuid", expiresAt: "timestamptz", argsRedacted: "jsonb", spec: "jsonb", quota: "jsonb", window: "double precision" };
+
+// The statement every held call runs, in plain SQL: built once, no query builder per call.
+// `approvals` columns under the names ApprovalRow uses (pg parses timestamptz, jsonb and int itself).
+const ROW_COLUMNS = Object.entries(getTableColumns(approvals))
+  .map(([key, column]) => `a."${column.name}" AS "${key}"`)
+  .join(", ");
+
+// An approval an identical call follows rather than opening its own (DESIGN §5): the open one, a denial
+// until its deadline, a run call's result for $window seconds after it finished. $grant, $upstream,
+// $tool and $hash name the call.
+const STANDS = `a.grant_name = $grant AND a.upstream = $upstream AND a.tool = $tool AND a.args_hash = $hash
+  AND (a.status IN ('pending', 'approved', 'executing')
+    OR (a.status = 'denied' AND a.expires_at > now())
+    OR (a.status IN ('succeeded', 'failed', 'outcome_unknown') AND a.finished_at > now() - make_interval(secs => $window)))`;
+
+// One statement for every held call: the approval that stands for the call if there is one (with whether
+// an agent waits on it), else the new one inserted. ON CONFLICT: an identical call inserting at the same
+// moment (the unique index on open approvals); nothing comes back then, and the caller asks again.
+const OPEN_OR_FIND = numbered(
+  `WITH standing AS (
+     SELECT ${ROW_COLUMNS},
+       (EXISTS (SELECT 1 FROM approval_waiters AS w WHERE w.approval_id = a.id AND w.until > now())
+        OR EXISTS (SELECT 1 FROM mcp_tasks AS t WHERE t.approval_id = a.id AND t.status IN ('working', 'input_required'))) AS "isWaiting"
+     FROM approvals AS a WHERE ${STANDS} ORDER BY a.created_at DESC LIMIT 1),
+   created AS (
+     INSERT INTO approvals AS a (id, call_id, expires_at, status, upstream, tool, exposed_tool, args_sealed, args_redacted, args_hash,
+                                 grant_name, grant_owner, session_id, rule, reason, spec, hold_mode, quota)
+     SELECT $id, $callId, $expiresAt, 'pending', $upstream, $tool, $exposedTool, $argsSealed, $argsRedacted, $hash,
+            $grant, $grantOwner, $sessionId, $rule, $reason, $spec, $holdMode, $quota
+     WHERE NOT EXISTS (SELECT 1 FROM standing)
+     ON CONFLICT DO NOTHING
+     RETURNING ${ROW_COLUMNS}, false AS "isWaiting")
+   SELECT *, true AS "isNew" FROM created
+   UNION ALL SELECT *, false AS "isNew" FROM standing`,
+);
+
+/** Names every `$name` once, in order of first use, with its type; returns the text and the names' order. */
+function numbered(text: string): { text: string; names: string[] } {
+  const names: string[] = [];
+  const out = text.replace(/\$([a-zA-Z]+)/g, (_match, name: string) => {
+    let index = names.indexOf(name);
+    if (index === -1) index = names.push(name) - 1;
+    return `$${index + 1}::${PARAM_TYPES[name] ?? "text"}`;
+  });
+  return { text: out, names };
+}
+
+function paramsOf(statement: { names: string[] }, values: Record<string, unknown>): unknown[] {
+  return statement.names.map((name) => {
+    const value = values[name];
+    if (value === undefined) return null;
+    return PARAM_TYPES[name] === "jsonb" && value !== null ? JSON.stringify(value) : value;
+  });
+}
 
 export function createApprovalRepository(database: Database) {
   const { db } = database;
@@ -88,27 +149,6 @@ export function createApprovalRepository(database: Database) {
     return isUuid(id) ? one(eq(approvals.id, id)) : Promise.resolve(null);
   }
 
-  // Every call the policy holds asks this first, so the query is built once (placeholders filled per call).
-  // Unnamed on the server: a pooler in transaction mode (PgBouncer) sees an ordinary parameterised query.
-  const standingForCall = db
-    .select({ row: approvals, isWaiting: isAgentWaiting })
-    .from(approvals)
-    .where(
-      and(
-        eq(approvals.grantName, sql.placeholder("grantName")),
-        eq(approvals.upstream, sql.placeholder("upstream")),
-        eq(approvals.tool, sql.placeholder("tool")),
-        eq(approvals.argsHash, sql.placeholder("argsHash")),
-        sql`(${approvals.status} IN ('pending', 'approved', 'executing')
-          OR (${approvals.status} = 'denied' AND ${approvals.expiresAt} > now())
-          OR (${approvals.status} IN ('succeeded', 'failed', 'outcome_unknown')
-              AND ${approvals.finishedAt} > now() - make_interval(secs => ${sql.placeholder("windowSeconds")}::double precision)))`,
-      ),
-    )
-    .orderBy(desc(approvals.createdAt))
-    .limit(1)
-    .prepare("");
-
   return {
     get,
     /** The status of each of these approvals that exists, in one query (the waiters' safety sweep). */
@@ -118,20 +158,21 @@ export function createApprovalRepository(database: Database) {
       const rows = await db.select({ id: approvals.id, status: approvals.status }).from(approvals).where(inArray(approvals.id, wanted));
       return new Map(rows.map((row) => [row.id, row.status as ApprovalStatus]));
     },
-    /** Inserts a pending approval; null when this call already has an open one (attach to it instead). */
-    async insert(values: NewApproval): Promise<Approval | null> {
-      const [row] = await db.insert(approvals).values({ ...values, status: "pending" }).onConflictDoNothing().returning();
-      // Nobody can have voted on or waited for a row this statement created.
-      return row ? toApproval(row, false, []) : null;
-    },
     /**
-     * The approval an identical call should follow: the open one, else one whose answer still stands
-     * (a denial until its deadline; a run call's result for `resultWindowMs` after it finished).
+     * The approval a held call follows: the one that stands for the same call (open; a denial until its
+     * deadline; a run call's result for `resultWindowMs` after it finished), else a new pending one made
+     * of `values` (`isNew`). Null when an identical call inserted at the same moment: ask again.
      */
-    async findForCall(call: CallIdentity, resultWindowMs: number): Promise<Approval | null> {
-      const { grantName, upstream, tool, argsHash } = call;
-      const rows = await standingForCall.execute({ grantName, upstream, tool, argsHash, windowSeconds: resultWindowMs / 1000 });
-      return (await hydrate(rows))[0] ?? null;
+    async openOrFind(values: NewApproval, resultWindowMs: number): Promise<{ approval: Approval; isNew: boolean } | null> {
+      const params = paramsOf(OPEN_OR_FIND, { ...values, ...identityParams(values, resultWindowMs) });
+      const { rows } = await database.pool.query<ApprovalRow & { isWaiting: boolean; isNew: boolean }>(OPEN_OR_FIND.text, params);
+      const found = rows[0];
+      if (!found) return null;
+      const { isWaiting, isNew, ...row } = found;
+      // Nobody can have voted on or waited for a row this statement created.
+      if (isNew) return { approval: toApproval(row, false, []), isNew };
+      const [approval] = await hydrate([{ row, isWaiting }]);
+      return { approval: approval!, isNew };
     },
     list: (filter: { statuses?: ApprovalStatus[]; limit?: number } = {}) =>
       select(filter.statuses?.length ? inArray(approvals.status, filter.statuses) : undefined, { limit: filter.limit ?? 100, newestFirst: true }),
@@ -381,4 +422,8 @@ function toApproval(row: ApprovalRow, isWaiting: boolean, votes: Vote[]): Approv
 
 function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
+function identityParams(call: CallIdentity, resultWindowMs: number): Record<string, unknown> {
+  return { grant: call.grantName, upstream: call.upstream, tool: call.tool, hash: call.argsHash, window: resultWindowMs / 1000 };
 }

@@ -24,9 +24,15 @@ export interface ApprovalServiceDeps {
 }
 
 export interface ApprovalCore extends ApprovalService {
-  /** Opens a pending approval; null when an identical call already has an open one (attach to it). */
-  /** Inserts the approval, then audits it while `alongside` (the reviewer notification, the expiry) runs. */
-  create(values: NewApproval, requester?: { client?: ClientInfo | null }, alongside?: (approval: Approval) => Promise<void>): Promise<Approval | null>;
+  /**
+   * The approval a held call follows: the one standing for the same call (open, or an answer standing
+   * within `resultWindowMs`), else a new pending one, audited while `alongside` (the reviewer
+   * notification, the expiry) runs (`isNew`). Null when an identical call inserted at the same moment.
+   */
+  openOrFind(
+    values: NewApproval,
+    options: { resultWindowMs: number; client?: ClientInfo | null; alongside?: (approval: Approval) => Promise<void> },
+  ): Promise<{ approval: Approval; isNew: boolean } | null>;
   /** Records a transition made elsewhere (executor): audit + wake-up. */
   announce(approval: Approval, actor: string, type?: string, data?: Record<string, unknown>): Promise<void>;
   /** Audits a later call that followed this approval instead of opening one ("attached" or "replayed"). */
@@ -83,13 +89,14 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
 
   return {
     announce,
-    async create(values, requester = {}, alongside) {
-      const approval = await repo.insert(values);
-      if (!approval) return null;
-      const audited = audit.record(approvalAuditEntry(approval, "approval.requested", `grant:${approval.grantName}`, requester.client ? { client: requester.client } : {}));
+    async openOrFind(values, { resultWindowMs, client, alongside }) {
+      const opened = await repo.openOrFind(values, resultWindowMs);
+      if (!opened?.isNew) return opened;
+      const { approval } = opened;
+      const audited = audit.record(approvalAuditEntry(approval, "approval.requested", `grant:${approval.grantName}`, client ? { client } : {}));
       await Promise.all([audited, alongside?.(approval)]);
       await bus.publish({ id: approval.id, status: approval.status, isNew: true });
-      return approval;
+      return opened;
     },
     async recordFollowUp(approval, call, kind) {
       await audit.record(followUpAuditEntry(approval, call, kind)).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not audit a follow-up call"));
