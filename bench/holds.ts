@@ -1,8 +1,9 @@
 // What held calls cost a gateway while nobody decides: `gatehouse start` with every call of `echo`
 // needing approval, BENCH_HOLDS calls held as held requests by another process (bench/proc/hold.ts), then
 // the gateway's CPU over BENCH_SECONDS of waiting, and its live JavaScript heap (heap snapshots) and resident
-// memory before and after placing them: the heap is what each held call costs the gateway itself; resident
-// memory also counts the embedded database thread's growth (its WebAssembly memory never shrinks).
+// memory before and after placing them (the heap is what each held call costs the gateway itself; resident
+// memory also counts the embedded database thread's growth: its WebAssembly memory never shrinks), then a
+// SIGTERM with every held request still open, timed to the exit (a deploy).
 // Storage follows DATABASE_URL / REDIS_URL. Prints figures; asserts nothing.
 //   npm run bench:holds             BENCH_HOLDS=10000 npm run bench:holds
 import { randomBytes } from "node:crypto";
@@ -82,6 +83,10 @@ try {
   console.log(`gateway CPU while they wait: ${share === null ? "n/a" : `${(share * 100).toFixed(1)} % of a core`} (over ${SECONDS} s)`);
   console.log(`gateway live heap: ${(idleHeap / 2 ** 20).toFixed(0)} MB idle, ${(heldHeap / 2 ** 20).toFixed(0)} MB holding, ${((heldHeap - idleHeap) / 1024 / HOLDS).toFixed(1)} KB per held call`);
   if (idleRss !== null && heldRss !== null) console.log(`gateway RSS: ${(idleRss / 1024).toFixed(0)} MB idle, ${(heldRss / 1024).toFixed(0)} MB holding, ${((heldRss - idleRss) / HOLDS).toFixed(1)} KB per held call`);
+  // A deploy: SIGTERM while every held request is still open (each is answered with its pending answer).
+  const t1 = performance.now();
+  await gateway.stop();
+  console.log(`gateway SIGTERM → exit with ${HOLDS} held requests open: ${((performance.now() - t1) / 1000).toFixed(2)} s`);
 } finally {
   for (const child of started.reverse()) await child.stop();
   await rm(dir, { recursive: true, force: true });

@@ -64,6 +64,8 @@ describe(`several gateways on one database (${storageLabel()})`, { skip }, () =>
     await third.close();
     assert.equal(answer._meta?.["gatehouse/approval_status"], "pending", "the stopping gateway answered its waiting agent");
     assert.match(textOf(answer), /Gatehouse is restarting; nothing was lost\. .*has NOT run/);
+    const left = await first.instance.approvals.repo.get(approval.id);
+    assert.equal(left?.agent.isWaiting, false, "the stopping gateway recorded that its agent left (before any reaper ran)");
     await first.instance.approvals.runtime.reap();
     const open = await first.instance.approvals.repo.get(approval.id);
     assert.equal(open?.status, "pending", "a gateway stopping is not a cancel");

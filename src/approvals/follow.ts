@@ -59,6 +59,8 @@ export function createApprovalFollower(deps: {
   // Every held call listens to it: thousands of listeners are expected, not a leak.
   setMaxListeners(0, stopping.signal);
   const active = new Set<Promise<unknown>>();
+  /** Waiter rows of held requests answered because the gateway is stopping, recorded together by drain(). */
+  let leftWhileStopping: string[] = [];
   const sweep = createSweep(repo, deps.pollMs, logger);
 
   async function bestEffort(what: string, approvalId: string, work: () => Promise<unknown>): Promise<void> {
@@ -133,10 +135,15 @@ export function createApprovalFollower(deps: {
     } finally {
       unwatch();
       wakeup.close();
-      await bestEffort("record that the agent left", first.id, async () => {
-        await repo.detachWaiter(first.id, waiterId);
-        if (!isTerminal(current.status)) await deps.bus.publish({ id: first.id, status: current.status });
-      });
+      // Stopping, the answer goes out at once and drain() records every agent that left in one statement
+      // (one by one, thousands of held requests kept SIGTERM waiting for seconds).
+      if (stopping.signal.aborted) leftWhileStopping.push(waiterId);
+      else {
+        await bestEffort("record that the agent left", first.id, async () => {
+          await repo.detachWaiter(first.id, waiterId);
+          if (!isTerminal(current.status)) await deps.bus.publish({ id: first.id, status: current.status });
+        });
+      }
     }
   }
 
@@ -166,6 +173,16 @@ export function createApprovalFollower(deps: {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled([...active]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);
+      const left = leftWhileStopping;
+      leftWhileStopping = [];
+      try {
+        // Their approvals' versions move on, so Slack messages showing "agent waiting" are rewritten by the
+        // stale-message sweep of whichever gateway runs it; no notification per approval on the way out.
+        await repo.detachWaiters(left);
+      } catch (error) {
+        // Their rows lapse with this gateway's instance row: other gateways purge them (purgeWaiters).
+        logger.warn({ waiters: left.length, err: (error as Error).message }, "could not record the agents that left while stopping");
+      }
     },
   };
 }

@@ -264,6 +264,20 @@ export function createApprovalRepository(database: Database) {
         .set({ lastSeenAt: new Date(), version: sql`CASE WHEN ${approvals.status} IN ('pending', 'approved', 'executing') THEN ${approvals.version} + 1 ELSE ${approvals.version} END` })
         .where(eq(approvals.id, approvalId));
     },
+    /**
+     * Many agents leaving at once (the gateway stopping with thousands of held requests): their waiter
+     * rows removed and their approvals marked changed, in one statement.
+     */
+    async detachWaiters(waiterIds: readonly string[]): Promise<void> {
+      if (waiterIds.length === 0) return;
+      await database.pool.query(
+        `WITH removed AS (DELETE FROM approval_waiters WHERE id = ANY($1::uuid[]) RETURNING approval_id)
+         UPDATE approvals SET last_seen_at = now(),
+           version = CASE WHEN status IN ('pending', 'approved', 'executing') THEN version + 1 ELSE version END
+         WHERE id IN (SELECT approval_id FROM removed)`,
+        [waiterIds],
+      );
+    },
     /** The agent came back without waiting (an identical MCP task call): counts, and shows. */
     recordReturn: (approvalId: string) => touch(approvalId, { lastSeenAt: new Date(), attachCount: sql`${approvals.attachCount} + 1` }),
     /** Removes waiter rows of gateways that stopped (or that lapsed); returns the approvals whose agent left. */
