@@ -123,6 +123,10 @@ export function createApprovalFollower(deps: {
         const retryIn = readFailures > 0 ? Math.min(MAX_READ_BACKOFF_MS, deps.pollMs * 2 ** readFailures) : Number.POSITIVE_INFINITY;
         const isWoken = await wakeup.wait(Math.max(1, Math.min(retryIn, nextBeat - now, deadline - now)));
         if (!isWoken && readFailures === 0) continue;
+        // Woken because the gateway is stopping: answer without reading the row (thousands of held
+        // requests each reading it kept SIGTERM waiting on the database). A decision made at this very
+        // moment stands; the agent's retry finds it.
+        if (stopping.signal.aborted) continue;
         try {
           current = (await repo.get(current.id)) ?? current;
           if (current.status === "approved" && readFailures > 0) isRunnableHere = true;
