@@ -19,7 +19,7 @@ export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
-/** What JSON.stringify would write for this value after calling its toJSON; undefined when it writes nothing. */
+/** The value JSON.stringify serialises in place of this one: the result of its toJSON if it has one, else itself. */
 export function jsonValueOf(value: unknown): unknown {
   return value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function" ? (value as { toJSON: () => unknown }).toJSON() : value;
 }
