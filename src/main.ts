@@ -267,6 +267,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
         pollMs: config.approvals.pollMs,
         claimGraceMs: config.approvals.claimGraceSeconds * 1000,
         resultWindowMs: config.approvals.resultWindowSeconds * 1000,
+        recordTimeoutMs: config.approvals.recordTimeoutSeconds * 1000,
       },
       timings: {
         heartbeatMs: Math.max(100, (config.approvals.instanceStaleSeconds * 1000) / 4),

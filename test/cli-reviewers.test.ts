@@ -56,7 +56,7 @@ describe(`gatehouse reviewers and votes from the CLI (${storageLabel()})`, () =>
       sessionId: "cli-session",
       spec: { channel: null, allowSelfApproval: false, wait: "ticket", timeout: "10m", ...spec },
       holdMode: "ticket",
-    }, 0);
+    }, 0, 5_000);
     return opened!.approval.id;
   };
   const storedApproval = (id: string) => createApprovalRepository(gw.instance.database).get(id);

@@ -4,45 +4,47 @@
 // behind all of them. Now only RECORDING_CONCURRENCY calls record their approval request at a time and
 // the rest wait their turn in memory (gatehouse_approval_requests_waiting counts them): every one is
 // recorded once the database answers, none refused, and an allowed call made meanwhile is not last.
+// A call cancelled or dropped while in line is recorded when its turn comes, then cancelled or detached.
+// A database that does not answer at all costs the line one recording timeout: once a recording has
+// failed, the calls that were waiting behind it are refused at once, without asking the database.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { RECORDING_CONCURRENCY } from "../src/approvals/hold.ts";
 import { openDatabaseBehindProxy, type DatabaseBehindProxy } from "./helpers/database-proxy.ts";
-import { startTestGateway, storageLabel, type TestGateway } from "./helpers/gateway.ts";
+import { startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 import { waitUntil } from "./helpers/process.ts";
 import { startCountingUpstream, type CountingUpstream } from "./helpers/upstream.ts";
 
 const HELD_TOOL = "smartlead_pause_lead_by_campaign";
+const WAITING_TOOL = "smartlead_delete_campaign";
 const ALLOWED_TOOL = "smartlead_get_campaign";
 const BURST = 200;
-const POLICY = { version: "1", default: "deny", tools: { "smartlead_get_*": {}, [HELD_TOOL]: { action: "require_approval", approval: { wait: "ticket", timeout: "1h" } } } };
+const POLICY = {
+  version: "1",
+  default: "deny",
+  tools: {
+    "smartlead_get_*": {},
+    [HELD_TOOL]: { action: "require_approval", approval: { wait: "ticket", timeout: "1h" } },
+    // Held requests: the agent waits on the open request.
+    [WAITING_TOOL]: { action: "require_approval", approval: { timeout: "1h" } },
+  },
+};
 
 describe(`a burst of held calls while the database hangs (${storageLabel()})`, () => {
-  let db: DatabaseBehindProxy;
-  let upstream: CountingUpstream;
-  let gw: TestGateway;
-  let token: string;
-
-  before(async () => {
-    db = await openDatabaseBehindProxy("gh_burst");
-    upstream = await startCountingUpstream();
-    gw = await startTestGateway({ upstreams: { smartlead: upstream.config }, policies: { smartlead: POLICY }, databaseUrl: db.url, schema: db.schema });
-    token = await gw.createToken("burst-agent");
-  });
-  after(async () => {
-    db?.proxy.resume();
-    await gw?.close();
-    await upstream?.close();
-    await db?.close();
-  });
-
+  // Recordings stuck on the hung database wait for it as long as the test needs (the default gives up after 5 s).
+  const setup = gatewayBehindProxy("gh_burst", "burst-agent", 600);
+  
+  const inLine = async () => setup.gw.instance.approvals.waitingToRecord();
   const waitingGauge = async () => {
-    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    const text = await (await fetch(`${setup.gw.url}/metrics`)).text();
     return Number(/^gatehouse_approval_requests_waiting (\d+)$/m.exec(text)?.[1] ?? NaN);
   };
 
   it(`records all ${BURST} approval requests in turns once the database answers, none refused`, async () => {
+    const { db, upstream, gw, token } = setup;
     const client = await gw.connect(token);
     const finished: string[] = [];
     // Warm: the session and the grant are known before the database hangs.
@@ -56,7 +58,7 @@ describe(`a burst of held calls while the database hangs (${storageLabel()})`, (
       }),
     );
     // Every call has arrived: RECORDING_CONCURRENCY of them are recording (stuck on the database), the rest wait in line.
-    await waitUntil(waitingGauge, (waiting) => waiting === BURST - RECORDING_CONCURRENCY, 30_000);
+    await waitUntil(inLine, (waiting) => waiting === BURST - RECORDING_CONCURRENCY, 30_000);
     const allowed = client.callTool({ name: ALLOWED_TOOL, arguments: { campaign_id: 1001 } }).then((result) => {
       finished.push("allowed");
       return result as CallToolResult;
@@ -78,3 +80,112 @@ describe(`a burst of held calls while the database hangs (${storageLabel()})`, (
     await client.close();
   });
 });
+
+describe(`calls that leave while waiting their turn to be recorded (${storageLabel()})`, () => {
+  const setup = gatewayBehindProxy("gh_burst_leave", "leaving-agent", 600);
+  
+  it("records a call cancelled in line, then cancels it; records a call dropped in line, then detaches it", async () => {
+    const { db, upstream, gw, token } = setup;
+    const filler = await gw.connect(token);
+    // The JSON-RPC id of each tools/call the cancelling client sends, to cancel it by.
+    const sentIds: Array<string | number> = [];
+    const recordingFetch: typeof fetch = async (url, init) => {
+      const body = typeof init?.body === "string" ? (JSON.parse(init.body) as { method?: string; id?: string | number }) : null;
+      if (body?.method === "tools/call" && body.id !== undefined) sentIds.push(body.id);
+      return fetch(url, init);
+    };
+    const connect = async (options: { fetch?: typeof fetch } = {}) => {
+      const client = new Client({ name: "patient-agent", version: "1.0.0" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`), { fetch: options.fetch, requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+      return client;
+    };
+    const canceller = await connect({ fetch: recordingFetch });
+    const dropper = await connect();
+    await filler.callTool({ name: ALLOWED_TOOL, arguments: { campaign_id: 1001 } });
+
+    const inLine = async () => gw.instance.approvals.waitingToRecord();
+    db.proxy.pause();
+    // RECORDING_CONCURRENCY recording (stuck on the database) and one in line: the next calls queue behind it.
+    const fillers = Array.from({ length: RECORDING_CONCURRENCY + 1 }, (_, i) => filler.callTool({ name: HELD_TOOL, arguments: { campaign_id: 2002, lead_id: i } }));
+    await waitUntil(inLine, (waiting) => waiting === 1);
+    const cancelled = canceller.callTool({ name: WAITING_TOOL, arguments: { campaign_id: 3003 } }).catch((error: unknown) => error);
+    const dropped = dropper.callTool({ name: WAITING_TOOL, arguments: { campaign_id: 4004 } }).catch((error: unknown) => error);
+    await waitUntil(inLine, (waiting) => waiting === 3);
+    assert.equal(sentIds.length, 1);
+    // Awaited: the gateway has taken the cancel when this returns, while the call is still in line.
+    await canceller.notification({ method: "notifications/cancelled", params: { requestId: sentIds[0]!, reason: "the user pressed stop" } });
+    await dropper.close();
+    assert.ok((await dropped) instanceof Error, "the dropped client's own call ended with its connection");
+    db.proxy.resume();
+
+    assert.equal((await Promise.all(fillers)).filter((a) => a._meta?.["gatehouse/approval_status"] !== "pending").length, 0);
+    const approvalFor = async (campaignId: number) => {
+      const all = await gw.instance.approvals.repo.list({ limit: 1_000 });
+      return all.find((a) => a.tool === WAITING_TOOL && (a.argsRedacted as { campaign_id?: number }).campaign_id === campaignId);
+    };
+    const wasCancelled = await waitUntil(() => approvalFor(3003), (a) => a?.status === "cancelled");
+    assert.match(wasCancelled!.decisionReason ?? "", /cancelled the call \(the user pressed stop\)/);
+    const wasDropped = await waitUntil(() => approvalFor(4004), (a) => a !== undefined && !a.agent.isWaiting);
+    assert.equal(wasDropped!.status, "pending", "a dropped connection is not a cancel: the approval stays open, runs only if an agent comes back");
+    assert.equal(upstream.runs(WAITING_TOOL), 0);
+    await canceller.close();
+    void cancelled;
+  });
+});
+
+describe(`a burst of held calls while the database does not answer at all (${storageLabel()})`, () => {
+  const setup = gatewayBehindProxy("gh_burst_hung", "hung-agent", 1);
+  
+  it("refuses the calls in line as soon as one recording has failed, records nothing, and records again once the database answers", async () => {
+    const { db, upstream, gw, token } = setup;
+    const client = await gw.connect(token);
+    await client.callTool({ name: ALLOWED_TOOL, arguments: { campaign_id: 1001 } });
+
+    db.proxy.pause();
+    const holds = Array.from({ length: BURST }, (_, i) => client.callTool({ name: HELD_TOOL, arguments: { campaign_id: 5005, lead_id: i } }) as Promise<CallToolResult>);
+    const inLine = () => gw.instance.approvals.waitingToRecord();
+    await waitUntil(async () => inLine(), (waiting) => waiting === BURST - RECORDING_CONCURRENCY, 30_000);
+    await Promise.race(holds);
+    // The first answer is out: nobody is left in line. Before, the next RECORDING_CONCURRENCY calls would
+    // now be waiting on the same database, and the rest behind them, one recording timeout per turn.
+    assert.equal(inLine(), 0);
+    const answers = await Promise.all(holds);
+    assert.deepEqual(
+      [...new Set(answers.map((a) => a._meta?.["gatehouse/code"]))],
+      ["storage_unavailable"],
+      "every call refused, saying the database is unavailable",
+    );
+    assert.match(textOf(answers.at(-1)!), /cannot record the approval request right now \(its database is unavailable\)\. Nothing was run/);
+
+    db.proxy.resume();
+    assert.deepEqual(await gw.instance.approvals.repo.list({ limit: 1_000 }), [], "no approval request was left behind for a refused call");
+    const after = (await client.callTool({ name: HELD_TOOL, arguments: { campaign_id: 5005, lead_id: 0 } })) as CallToolResult;
+    assert.equal(after._meta?.["gatehouse/approval_status"], "pending", textOf(after));
+    assert.equal(upstream.runs(HELD_TOOL), 0);
+    await client.close();
+  });
+});
+
+/** A gateway whose database sits behind a TCP proxy the test can pause; started before the suite's tests. */
+function gatewayBehindProxy(schemaPrefix: string, agent: string, recordTimeoutSeconds: number) {
+  const setup = {} as { db: DatabaseBehindProxy; upstream: CountingUpstream; gw: TestGateway; token: string };
+  before(async () => {
+    setup.db = await openDatabaseBehindProxy(schemaPrefix);
+    setup.upstream = await startCountingUpstream();
+    setup.gw = await startTestGateway({
+      upstreams: { smartlead: setup.upstream.config },
+      policies: { smartlead: POLICY },
+      databaseUrl: setup.db.url,
+      schema: setup.db.schema,
+      extraConfig: { approvals: { recordTimeoutSeconds } },
+    });
+    setup.token = await setup.gw.createToken(agent);
+  });
+  after(async () => {
+    setup.db?.proxy.resume();
+    await setup.gw?.close();
+    await setup.upstream?.close();
+    await setup.db?.close();
+  });
+  return setup;
+}

@@ -43,6 +43,8 @@ export interface HoldDeps {
    * thousands of hold queries meanwhile.
    */
   recordingConcurrency?: number;
+  /** How long recording one approval request may wait for the database's answer before the call is refused. */
+  recordTimeoutMs: number;
   /** Told how to read the number of calls waiting their turn (the gatehouse_approval_requests_waiting gauge). */
   exposeWaiting?: (read: () => number) => void;
 }
@@ -60,13 +62,31 @@ export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
   // then sees the signal and cancels or detaches it as it would a moment after recording.
   const inTurn = pLimit(Math.max(1, deps.recordingConcurrency ?? RECORDING_CONCURRENCY));
   deps.exposeWaiting?.(() => inTurn.pendingCount);
+  // Calls are numbered as they arrive. When a recording fails, every call that arrived before that moment
+  // is refused when its turn comes, without asking the database, unless a recording has succeeded since:
+  // a database that hangs costs the line one recording timeout, not one per RECORDING_CONCURRENCY calls.
+  let arrivals = 0;
+  let failedAtArrival = 0;
+  const record = async (call: PendingCall, holdMode: HoldMode, arrival: number): Promise<Opened> => {
+    if (arrival <= failedAtArrival) throw new RefusedInLine();
+    try {
+      const opened = await openOrFind(call, holdMode);
+      failedAtArrival = 0;
+      return opened;
+    } catch (error) {
+      failedAtArrival = arrivals;
+      throw error;
+    }
+  };
   return async (call, extra) => {
     const holdMode: HoldMode = extra.createTask ? "task" : call.decision.approval.wait === "ticket" ? "ticket" : "hold";
+    const arrival = ++arrivals;
     let opened: Opened;
     try {
-      opened = await inTurn(() => openOrFind(call, holdMode));
+      opened = await inTurn(() => record(call, holdMode, arrival));
     } catch (error) {
-      deps.logger.error({ err: (error as Error).message, callId: call.callId }, "could not record an approval request");
+      if (error instanceof RefusedInLine) deps.logger.debug({ callId: call.callId }, "refused an approval request waiting in line: recording has been failing since it arrived");
+      else deps.logger.error({ err: (error as Error).message, callId: call.callId }, "could not record an approval request");
       await call.releaseQuota();
       return refusal(STORAGE_DOWN, { decision: "error", rule: call.decision.rule, callId: call.callId, code: "storage_unavailable" });
     }
@@ -103,7 +123,7 @@ export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
     // replicas) meet at the unique index on open approvals; the loser asks again and finds the winner's.
     const values = newApproval(call, identity.argsHash, holdMode);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const opened = await deps.service.openOrFind(values, { resultWindowMs: deps.resultWindowMs, client: call.context.client ?? null, alongside: notify });
+      const opened = await deps.service.openOrFind(values, { resultWindowMs: deps.resultWindowMs, timeoutMs: deps.recordTimeoutMs, client: call.context.client ?? null, alongside: notify });
       if (opened?.isNew) return { kind: "new", approval: opened.approval };
       if (opened) return { kind: isOpen(opened.approval.status) ? "attached" : "answered", approval: opened.approval };
     }
@@ -161,3 +181,4 @@ export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
   }
 }
 
+class RefusedInLine extends Error {}

@@ -28,6 +28,8 @@ export interface ApprovalsModule {
   service: ApprovalCore;
   runtime: ApprovalRuntime;
   hold: ApprovalHandler;
+  /** Held calls waiting their turn to record their approval request (gatehouse_approval_requests_waiting). */
+  waitingToRecord(): number;
   statusTool: GatewayTool;
   settingsFor: HoldSettingsResolver;
   /** Gateway stopping: attached agents get their pending answer now (their approvals stay open). */
@@ -41,6 +43,8 @@ export interface ApprovalSettings {
   pollMs: number;
   claimGraceMs: number;
   resultWindowMs: number;
+  /** How long recording an approval request may wait for the database before the call is refused. */
+  recordTimeoutMs: number;
 }
 
 export async function startApprovals(deps: {
@@ -95,6 +99,7 @@ export async function startApprovals(deps: {
     sweeps: [taskSync.sweep, renotify, ...(deps.sweeps ?? [])],
   });
   const settingsFor = createHoldSettingsResolver(settings.hold);
+  let waitingToRecord = () => 0;
   const hold = createHoldHandler({
     service,
     repo,
@@ -106,9 +111,13 @@ export async function startApprovals(deps: {
     settingsFor,
     defaultChannel: settings.defaultChannel,
     resultWindowMs: settings.resultWindowMs,
+    recordTimeoutMs: settings.recordTimeoutMs,
     onTaskAttached: (approval) => runtime.runForTask(approval.id),
     logger,
-    exposeWaiting: (read) => metrics?.readAtScrape({ approvalRequestsWaiting: read }),
+    exposeWaiting: (read) => {
+      waitingToRecord = read;
+      metrics?.readAtScrape({ approvalRequestsWaiting: read });
+    },
   });
   return {
     repo,
@@ -116,6 +125,7 @@ export async function startApprovals(deps: {
     service,
     runtime,
     hold,
+    waitingToRecord: () => waitingToRecord(),
     settingsFor,
     statusTool: createApprovalStatusTool({ repo, follower, settingsFor, logger }),
     drainHolds: (timeoutMs) => follower.drain(timeoutMs),

@@ -4,6 +4,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
+import type pg from "pg";
 import { fromStorableJson } from "../audit/index.ts";
 import { approvals, approvalVotes, approvalWaiters, type ApprovalRow, type Database } from "../db/index.ts";
 import { OPEN_STATUSES, type Approval, type ApprovalStatus, type HoldMode, type Vote } from "./types.ts";
@@ -162,10 +163,14 @@ export function createApprovalRepository(database: Database) {
      * The approval a held call follows: the one that stands for the same call (open; a denial until its
      * deadline; a run call's result for `resultWindowMs` after it finished), else a new pending one made
      * of `values` (`isNew`). Null when an identical call inserted at the same moment: ask again.
+     * Throws when the statement has no answer within `timeoutMs` (a hung database); its connection is
+     * then dropped, not reused.
      */
-    async openOrFind(values: NewApproval, resultWindowMs: number): Promise<{ approval: Approval; isNew: boolean } | null> {
+    async openOrFind(values: NewApproval, resultWindowMs: number, timeoutMs: number): Promise<{ approval: Approval; isNew: boolean } | null> {
       const params = paramsOf(OPEN_OR_FIND, { ...values, ...identityParams(values, resultWindowMs) });
-      const { rows } = await database.pool.query<ApprovalRow & { isWaiting: boolean; isNew: boolean }>(OPEN_OR_FIND.text, params);
+      // pg's query_timeout (missing from its types): the query fails and pool.query drops the connection.
+      const query: pg.QueryConfig & { query_timeout: number } = { text: OPEN_OR_FIND.text, values: params, query_timeout: timeoutMs };
+      const { rows } = await database.pool.query<ApprovalRow & { isWaiting: boolean; isNew: boolean }>(query);
       const found = rows[0];
       if (!found) return null;
       const { isWaiting, isNew, ...row } = found;

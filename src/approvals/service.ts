@@ -31,7 +31,7 @@ export interface ApprovalCore extends ApprovalService {
    */
   openOrFind(
     values: NewApproval,
-    options: { resultWindowMs: number; client?: ClientInfo | null; alongside?: (approval: Approval) => Promise<void> },
+    options: { resultWindowMs: number; timeoutMs: number; client?: ClientInfo | null; alongside?: (approval: Approval) => Promise<void> },
   ): Promise<{ approval: Approval; isNew: boolean } | null>;
   /** Records a transition made elsewhere (executor): audit + wake-up. */
   announce(approval: Approval, actor: string, type?: string, data?: Record<string, unknown>): Promise<void>;
@@ -89,8 +89,8 @@ export function createApprovalService(deps: ApprovalServiceDeps): ApprovalCore {
 
   return {
     announce,
-    async openOrFind(values, { resultWindowMs, client, alongside }) {
-      const opened = await repo.openOrFind(values, resultWindowMs);
+    async openOrFind(values, { resultWindowMs, timeoutMs, client, alongside }) {
+      const opened = await repo.openOrFind(values, resultWindowMs, timeoutMs);
       if (!opened?.isNew) return opened;
       const { approval } = opened;
       const audited = audit.record(approvalAuditEntry(approval, "approval.requested", `grant:${approval.grantName}`, client ? { client } : {}));

@@ -144,6 +144,11 @@ export const ConfigSchema = z
         grants: z.record(z.string().min(1), HoldOverrideSchema).default({}).describe("Hold settings per grant name; they win over client settings"),
         claimGraceSeconds: z.number().positive().default(120).describe("An approval decided in its last moments stays claimable at least this long"),
         resultWindowSeconds: z.number().nonnegative().default(600).describe("An identical call this soon after a held call ran gets its stored result"),
+        recordTimeoutSeconds: z
+          .number()
+          .positive()
+          .default(5)
+          .describe("How long recording an approval request may wait for the database's answer before the call is refused"),
         pollMs: z
           .number()
           .int()
@@ -161,6 +166,7 @@ export const ConfigSchema = z
         grants: {},
         claimGraceSeconds: 120,
         resultWindowSeconds: 600,
+        recordTimeoutSeconds: 5,
         pollMs: 5_000,
         reaperSeconds: 5,
         instanceStaleSeconds: 30,
