@@ -306,6 +306,41 @@ describe("audit writer: group commit and hash chain", () => {
     await writer.close();
   });
 
+  it("commits a row recorded for later with the next row recorded now, in one transaction, in the order recorded", async () => {
+    const writer = createAuditWriter({ database });
+    const outcomeType = `test.later.${randomUUID()}`;
+    const decisionType = `test.now.${randomUUID()}`;
+    const outcome = writer.recordLater(event(outcomeType));
+    await writer.record(event(decisionType));
+    await outcome;
+    assert.deepEqual([writer.status().batchesCommitted, writer.status().entriesCommitted], [1, 2], "both rows in one commit");
+    const { rows } = await database.pool.query<{ type: string }>("SELECT type FROM audit_events WHERE type IN ($1, $2) ORDER BY seq", [outcomeType, decisionType]);
+    assert.deepEqual(rows.map((r) => r.type), [outcomeType, decisionType]);
+    await writer.close();
+  });
+
+  it("commits a row recorded for later on its own when nothing comes to ride with", async () => {
+    const writer = createAuditWriter({ database });
+    const type = `test.later-alone.${randomUUID()}`;
+    await writer.recordLater(event(type));
+    assert.equal(await countEvents(database, type), 1);
+    assert.equal(writer.status().pending, 0);
+    await writer.close();
+  });
+
+  it("commits rows recorded for later at once when asked to settle or close", async () => {
+    const writer = createAuditWriter({ database });
+    const settledType = `test.later-settled.${randomUUID()}`;
+    void writer.recordLater(event(settledType));
+    assert.equal(writer.status().pending, 1);
+    await writer.settled();
+    assert.equal(await countEvents(database, settledType), 1);
+    const closedType = `test.later-closed.${randomUUID()}`;
+    void writer.recordLater(event(closedType));
+    await writer.close();
+    assert.equal(await countEvents(database, closedType), 1);
+  });
+
   it("flushes on close, is idempotent, and refuses records after close", async () => {
     const writer = createAuditWriter({ database });
     const type = `test.close.${randomUUID()}`;

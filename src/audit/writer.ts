@@ -1,7 +1,8 @@
 // Group commit for the audit log. `record` resolves only once its rows are COMMITTED, so the gateway can
-// await it before acknowledging a call. At most one batch is in flight; whatever arrives meanwhile forms
-// the next batch, so batching grows with load and adds no timer latency when idle. Fails closed: a failed
-// commit or a full buffer rejects with `audit_unavailable`, and the process carries on.
+// await it before acknowledging a call. Up to MAX_IN_FLIGHT batches are in flight; whatever arrives
+// meanwhile forms the next batch, so batching grows with load and adds no timer latency when idle
+// (`recordLater`, for rows nobody waits on, waits up to LATER_MS for a batch to join). Fails closed: a
+// failed commit or a full buffer rejects with `audit_unavailable`, and the process carries on.
 import type { Database } from "../db/index.ts";
 import { GatewayError } from "../errors.ts";
 import { commitBatch, headAfter } from "./commit.ts";
@@ -9,6 +10,11 @@ import { prepareEntry, type AuditEntry, type PreparedEntry } from "./entry.ts";
 
 export interface AuditWriter {
   record(entry: AuditEntry): Promise<void>;
+  /**
+   * For an entry nobody waits on (a forwarded call's outcome): it rides with the next batch `record`
+   * starts, or is committed on its own after LATER_MS. Resolves once committed, like `record`.
+   */
+  recordLater(entry: AuditEntry): Promise<void>;
   /** Resolves once every entry recorded so far has committed or failed (never rejects). */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -58,14 +64,24 @@ interface Waiting {
 /** Batches committed at once (see drain). */
 const MAX_IN_FLIGHT = 2;
 
+/**
+ * How long an entry recorded with `recordLater` waits for a batch to ride with. One call at a time, a
+ * call's outcome then joins the next call's decision in one commit instead of committing just before it
+ * (the decision waited for that commit: the chain lock orders them).
+ */
+export const LATER_MS = 25;
+
 export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { status(): AuditWriterStatus } {
   const { database, maxPending = 10_000, maxBatch = 500, commitTimeoutMs = 15_000, now = () => new Date(), observer, onCommit } = options;
   const queue: Waiting[] = [];
+  /** Recorded with recordLater, not yet in the queue. */
+  let later: Waiting[] = [];
+  let laterTimer: NodeJS.Timeout | undefined;
   // Where the chain ends once the batches sent so far commit; null when unknown (start, after a failure).
   let predictedHead: string | null = null;
   /** Batches being committed, oldest first. */
   const inFlight: Waiting[][] = [];
-  const inFlightCount = () => inFlight.reduce((sum, batch) => sum + batch.length, 0);
+  const pendingCount = () => queue.length + later.length + inFlight.reduce((sum, batch) => sum + batch.length, 0);
   let isDraining = false;
   let lastDrain: Promise<void> = Promise.resolve();
   let isClosed = false;
@@ -76,13 +92,21 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
   let entriesCommitted = 0;
 
   function record(entry: AuditEntry): Promise<void> {
+    return enqueue(entry, true);
+  }
+
+  function recordLater(entry: AuditEntry): Promise<void> {
+    return enqueue(entry, false);
+  }
+
+  function enqueue(entry: AuditEntry, isNow: boolean): Promise<void> {
     if (isClosed) return Promise.reject(new GatewayError("audit_unavailable", "The audit writer is closed."));
-    if (queue.length + inFlightCount() >= maxPending) {
+    if (pendingCount() >= maxPending) {
       observer?.failed(1);
       return Promise.reject(
         new GatewayError("audit_unavailable", `Audit buffer full: ${maxPending} entries are waiting to be committed (${lastError ?? "database too slow"}).`, {
           retryable: true,
-          context: { pending: queue.length + inFlightCount() },
+          context: { pending: pendingCount() },
         }),
       );
     }
@@ -93,13 +117,34 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
       return Promise.reject(new GatewayError("internal", `Invalid audit entry: ${(error as Error).message}`, { cause: error }));
     }
     return new Promise<void>((resolve, reject) => {
-      queue.push({ entry: prepared, recordedAt: performance.now(), resolve, reject });
-      if (!isDraining) {
-        isDraining = true;
-        // A microtask, so records made in the same tick share the first batch.
-        lastDrain = Promise.resolve().then(drain);
+      const waiting = { entry: prepared, recordedAt: performance.now(), resolve, reject };
+      // A batch already waiting to be sent takes it at no cost.
+      if (!isNow && queue.length === 0) {
+        later.push(waiting);
+        laterTimer ??= setTimeout(flushLater, LATER_MS).unref();
+        return;
       }
+      // In the order recorded: what waited for a ride goes first.
+      flushLater();
+      queue.push(waiting);
+      startDrain();
     });
+  }
+
+  function flushLater(): void {
+    clearTimeout(laterTimer);
+    laterTimer = undefined;
+    if (later.length === 0) return;
+    queue.push(...later);
+    later = [];
+    startDrain();
+  }
+
+  function startDrain(): void {
+    if (isDraining) return;
+    isDraining = true;
+    // A microtask, so records made in the same tick share the first batch.
+    lastDrain = Promise.resolve().then(drain);
   }
 
   // Up to MAX_IN_FLIGHT batches are committed at once, each chained on where the one before it will end:
@@ -158,15 +203,22 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
   }
 
   function close(): Promise<void> {
+    flushLater();
     isClosed = true;
     return (closing ??= lastDrain);
   }
 
-  function status(): AuditWriterStatus {
-    const oldest = inFlight[0]?.[0]?.recordedAt ?? queue[0]?.recordedAt;
-    const oldestPendingSeconds = oldest === undefined ? 0 : (performance.now() - oldest) / 1000;
-    return { pending: queue.length + inFlightCount(), oldestPendingSeconds, lastCommitAt, lastError, batchesCommitted, entriesCommitted };
+  function settled(): Promise<void> {
+    flushLater();
+    return lastDrain;
   }
 
-  return { record, settled: () => lastDrain, close, status };
+  function status(): AuditWriterStatus {
+    const waitingSince = [queue[0]?.recordedAt, later[0]?.recordedAt].filter((at) => at !== undefined);
+    const oldest = inFlight[0]?.[0]?.recordedAt ?? (waitingSince.length > 0 ? Math.min(...waitingSince) : undefined);
+    const oldestPendingSeconds = oldest === undefined ? 0 : (performance.now() - oldest) / 1000;
+    return { pending: pendingCount(), oldestPendingSeconds, lastCommitAt, lastError, batchesCommitted, entriesCommitted };
+  }
+
+  return { record, recordLater, settled, close, status };
 }

@@ -214,9 +214,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       if (outcome === "failed") await releaseQuota(reserved.reservation);
       const durationMs = Math.round(performance.now() - report.startedAt);
       const status = outcome === "unknown" ? "outcome_unknown" : outcome;
-      // The decision row is already committed; the outcome row is written in the background.
+      // The decision row is already committed; the outcome row is written in the background, with the
+      // next decision's commit when one comes soon.
       deps.audit
-        .record(entry(base, { type: `call.${status}`, decision: "allow", rule: decision.rule, reason: decision.reason, status, durationMs, error, data: outcome === "unknown" ? {} : { result: summarizeResult(result) } }))
+        .recordLater(entry(base, { type: `call.${status}`, decision: "allow", rule: decision.rule, reason: decision.reason, status, durationMs, error, data: outcome === "unknown" ? {} : { result: summarizeResult(result) } }))
         .catch((e: unknown) => deps.logger.error({ callId, err: (e as Error).message }, "could not record call outcome"));
       return finish(result, status);
     } catch (error) {
