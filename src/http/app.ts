@@ -75,11 +75,13 @@ export function createHttpApp(deps: HttpAppDeps): { app: Express; mcp: McpRoute 
   if (deps.hostRules.warning) deps.logger.warn(deps.hostRules.warning);
   // First of all, before any body is read: a request under a name this gateway does not serve goes no further.
   app.use(createHostGuard(deps.hostRules, (refusal, req) => deps.logger.warn({ header: refusal.header, value: refusal.value, path: req.path }, "request refused: Host or Origin not allowed")));
+  // Next, the route every agent call takes, so it passes no other route's matching on the way. A path
+  // under /mcp it does not serve (/mcp/.well-known/…) goes on to the routes below.
+  app.use("/mcp", json, mcp.router);
   app.use(createOAuthMetadataRouter({ isTokenRequired: !deps.anonymousGrant, publicUrl: deps.dashboard.publicUrl }));
   if (deps.slackRouter) app.use("/slack/events", deps.slackRouter);
   // Not the dashboard's: without an HTTP Slack receiver (Socket Mode, or Slack off) nothing is served here.
   app.use("/slack", (req, res) => problem(res, 404, "not_found", `No Slack route ${req.method} ${req.originalUrl.split("?")[0]} (with the HTTP receiver on, Slack posts to /slack/events; over Socket Mode nothing is served here)`));
-  app.use("/mcp", json, mcp.router);
   const onUnexpected = (error: unknown) => deps.logger.error({ err: error }, "unhandled http error");
   app.use("/api", json, createApiRouter({ ...deps, version: GATEHOUSE_VERSION }, onUnexpected));
   app.use("/api", (req, res) => problem(res, 404, "not_found", `No API route ${req.method} ${req.originalUrl.split("?")[0]} (the routes are listed at /api/openapi.json)`));
