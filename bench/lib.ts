@@ -3,10 +3,19 @@
 // a process used (CPU time, resident memory).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { PROJECT_ROOT } from "../src/config/index.ts";
+
+/** The V8 flags `gatehouse` runs with (bin/gatehouse.js's first line): the gateway is measured as users run it. */
+export const GATEWAY_NODE_FLAGS = nodeFlagsOf(readFileSync(join(PROJECT_ROOT, "bin/gatehouse.js"), "utf8"));
+
+/** The node flags of a script's `#!/usr/bin/env -S node …` line. */
+export function nodeFlagsOf(script: string): string[] {
+  const shebang = /^#!\/usr\/bin\/env -S node(.*)$/m.exec(script.split("\n", 1)[0] ?? "");
+  return shebang?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+}
 
 const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -116,7 +125,7 @@ export async function startGateway(options: { upstreamUrl: string; dir: string; 
   );
   const env = { ...process.env, BENCH_AGENT_TOKEN: AGENT_TOKEN, GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: "warn", GATEHOUSE_STATE_DIR: join(dir, "state") };
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the gateway (Node refuses --cpu-prof in NODE_OPTIONS).
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const nodeArgs = [...GATEWAY_NODE_FLAGS, ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)];
   const gateway = await start(process.execPath, [...nodeArgs, join(PROJECT_ROOT, "bin/gatehouse.js"), "start", "--config", configFile], /listening on (http:\/\/[\d.]+:\d+)/, env);
   return { ...gateway, url: `${gateway.url}/mcp` };
 }

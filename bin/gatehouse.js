@@ -1,6 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 // Runs the compiled CLI (dist/, built by `npm run build`, which `npm install` runs through `prepare`): no
 // TypeScript is compiled at start-up. The sources stay runnable with tsx for development and tests.
+// The first line's V8 flag (also in package.json's start script) gives the young generation room for a
+// gateway's many short-lived objects per call: fewer scavenges, about 8–10 % more allowed calls/s on
+// PostgreSQL + Redis (docs/performance.md). It only raises a ceiling; an idle gateway does not grow.
 import { existsSync } from "node:fs";
 
 const entry = new URL("../dist/src/cli/main.js", import.meta.url);

@@ -14,6 +14,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { parseConfig, parseEnv, PROJECT_ROOT } from "../src/config/index.ts";
 import { openStorage } from "../src/main.ts";
+import { nodeFlagsOf } from "../bench/lib.ts";
 import { BIN, cliEnv, gatehouse as runGatehouse } from "./helpers/cli.ts";
 import { DEMO_UPSTREAM, dropSchema, storageLabel, textOf } from "./helpers/gateway.ts";
 
@@ -81,6 +82,19 @@ describe(`gatehouse CLI without a gateway (${storageLabel()})`, () => {
     for (const command of ["start", "approvals", "audit", "policy", "grants", "reviewers", "upstreams", "db"]) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, "m"));
     const unreachable = await gatehouse("approvals", "list", "--url", "http://127.0.0.1:9", "--token", "t");
     assert.deepEqual([unreachable.code, unreachable.stderr], [1, "gatehouse: cannot reach the gateway at http://127.0.0.1:9: ECONNREFUSED\n"]);
+  });
+
+  it("runs as an executable with its V8 flags, the same ones npm start and the benchmark use", async () => {
+    const flags = nodeFlagsOf(readFileSync(BIN, "utf8"));
+    assert.deepEqual(flags, ["--max-semi-space-size=32"]);
+    const packageJson = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    assert.equal(packageJson.scripts.start, `node ${flags.join(" ")} bin/gatehouse.js start`);
+    // Run through its first line (env -S), as npx and a global install run it: the process has the flags.
+    const printArgs = `data:text/javascript,${encodeURIComponent('process.stderr.write("execArgv " + process.execArgv.join(" ") + "\\n")')}`;
+    const result = spawnSync(BIN, ["--version"], { cwd: dir, env: { ...childEnv, NODE_OPTIONS: `--import=${printArgs}` }, encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^\d+\.\d+\.\d+/);
+    assert.equal(/^execArgv (.*)$/m.exec(result.stderr)?.[1], flags.join(" "));
   });
 
   it("without a build, the binary says how to make one", async () => {
