@@ -470,6 +470,47 @@ describe("audit writer: Postgres unavailable (fail closed, no crash)", () => {
     await cut.cut();
   });
 
+  it("refuses what waits behind a commit that got no answer at once, without sending it; later entries try again", async () => {
+    const cut = new NetworkCut(targetOf(test.database.pool.options.connectionString as string));
+    await cut.open();
+    const url = `postgres://postgres@127.0.0.1:${cut.port}${new URL(test.database.pool.options.connectionString as string).pathname}`;
+    // One connection: whatever else is sent waits for it, and what comes after waits in the queue.
+    const viaHop = connectDatabase(url, { schema: test.database.schema, max: 1 });
+    const writer = createAuditWriter({ database: viaHop, commitTimeoutMs: 300 });
+    await writer.record(event("test.before-hang"));
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+    cut.isFrozen = true;
+    const first = writer.record(event("test.hang-first"));
+    await nextTurn();
+    const second = writer.record(event("test.hang-second"));
+    await nextTurn();
+    const behind = [writer.record(event("test.hang-behind")), writer.record(event("test.hang-behind"))];
+    for (const promise of [second, ...behind]) promise.catch(() => {});
+    assert.equal(writer.status().pending, 4);
+
+    await assertAuditUnavailable(first, /could not commit 1 audit entries \(no answer from PostgreSQL within 300 ms\)/);
+    // Refused in the same moment, not after a timeout of their own.
+    const [a, b] = await Promise.allSettled(behind);
+    for (const result of [a!, b!]) {
+      assert.equal(result.status, "rejected");
+      assert.match((result as PromiseRejectedResult).reason.message, /^Audit log unavailable: not written, because the commit before it failed \(no answer from PostgreSQL within 300 ms\)\.$/);
+    }
+    await cut.cut(); // the second batch's connection attempt ends with the hop
+    await assertAuditUnavailable(second);
+    cut.isFrozen = false;
+    await cut.open();
+
+    await writer.record(event("test.after-hang"));
+    assert.equal(await countEvents(test.database, "test.hang-behind"), 0);
+    assert.equal(await countEvents(test.database, "test.after-hang"), 1);
+    assert.equal(writer.status().pending, 0);
+    assert.equal((await verifyAuditChain(test.database)).ok, true);
+    await writer.close();
+    await viaHop.close();
+    await cut.cut();
+  });
+
   it("rejects at once when more than maxPending entries are waiting", async () => {
     // A listener that accepts connections and never answers: the first batch hangs in connect.
     const held: Socket[] = [];

@@ -5,8 +5,8 @@
 // the rest wait their turn in memory (gatehouse_approval_requests_waiting counts them): every one is
 // recorded once the database answers, none refused, and an allowed call made meanwhile is not last.
 // A call cancelled or dropped while in line is recorded when its turn comes, then cancelled or detached.
-// A database that does not answer at all costs the line one recording timeout: once a recording has
-// failed, the calls that were waiting behind it are refused at once, without asking the database.
+// A database that does not answer at all: a recording gives up after approvals.recordTimeoutSeconds, and
+// once a recording has failed, the calls waiting behind it are refused at once, without asking the database.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -133,9 +133,29 @@ describe(`calls that leave while waiting their turn to be recorded (${storageLab
   });
 });
 
-describe(`a burst of held calls while the database does not answer at all (${storageLabel()})`, () => {
-  const setup = gatewayBehindProxy("gh_burst_hung", "hung-agent", 1);
-  
+describe(`held calls while the database does not answer at all (${storageLabel()})`, () => {
+  const setup = gatewayBehindProxy("gh_burst_hung", "hung-agent", 600);
+  const quick = gatewayBehindProxy("gh_burst_quick", "quick-agent", 1);
+
+  it("refuses a call whose recording gets no answer within approvals.recordTimeoutSeconds; its retry attaches to what reached the database", async () => {
+    const { db, upstream, gw, token } = quick;
+    const client = await gw.connect(token);
+    await client.callTool({ name: ALLOWED_TOOL, arguments: { campaign_id: 1001 } });
+    db.proxy.pause();
+    const refused = (await client.callTool({ name: HELD_TOOL, arguments: { campaign_id: 6006, lead_id: 1 } })) as CallToolResult;
+    assert.equal(refused._meta?.["gatehouse/code"], "storage_unavailable", textOf(refused));
+    assert.match(textOf(refused), /cannot record the approval request right now \(its database is unavailable\)\. Nothing was run/);
+    // The statement was on its way: the database runs it once it answers (a hang after sending looks the
+    // same). The approval stands like one whose agent dropped the call; the agent's retry attaches to it.
+    db.proxy.resume();
+    const after = (await client.callTool({ name: HELD_TOOL, arguments: { campaign_id: 6006, lead_id: 1 } })) as CallToolResult;
+    assert.equal(after._meta?.["gatehouse/approval_status"], "pending", textOf(after));
+    const stored = await gw.instance.approvals.repo.list({ limit: 1_000 });
+    assert.deepEqual(stored.map((a) => a.id), [after._meta?.["gatehouse/approval_id"]], "one approval for the call, the retry's");
+    assert.equal(upstream.runs(HELD_TOOL), 0);
+    await client.close();
+  });
+
   it("refuses the calls in line as soon as one recording has failed, records nothing, and records again once the database answers", async () => {
     const { db, upstream, gw, token } = setup;
     const client = await gw.connect(token);
@@ -145,6 +165,8 @@ describe(`a burst of held calls while the database does not answer at all (${sto
     const holds = Array.from({ length: BURST }, (_, i) => client.callTool({ name: HELD_TOOL, arguments: { campaign_id: 5005, lead_id: i } }) as Promise<CallToolResult>);
     const inLine = () => gw.instance.approvals.waitingToRecord();
     await waitUntil(async () => inLine(), (waiting) => waiting === BURST - RECORDING_CONCURRENCY, 30_000);
+    // The recordings in flight fail (as they would at their timeout): every connection is reset.
+    db.proxy.cut();
     await Promise.race(holds);
     // The first answer is out: nobody is left in line. Before, the next RECORDING_CONCURRENCY calls would
     // now be waiting on the same database, and the rest behind them, one recording timeout per turn.
@@ -157,6 +179,7 @@ describe(`a burst of held calls while the database does not answer at all (${sto
     );
     assert.match(textOf(answers.at(-1)!), /cannot record the approval request right now \(its database is unavailable\)\. Nothing was run/);
 
+    db.proxy.restore();
     db.proxy.resume();
     assert.deepEqual(await gw.instance.approvals.repo.list({ limit: 1_000 }), [], "no approval request was left behind for a refused call");
     const after = (await client.callTool({ name: HELD_TOOL, arguments: { campaign_id: 5005, lead_id: 0 } })) as CallToolResult;

@@ -1,5 +1,5 @@
 // Group commit for the audit log. `record` resolves only once its rows are COMMITTED, so the gateway can
-// await it before acknowledging a call. Up to MAX_IN_FLIGHT batches are in flight; whatever arrives
+// await it before acknowledging a call. One batch is in flight (MAX_IN_FLIGHT past maxBatch); whatever arrives
 // meanwhile forms the next batch, so batching grows with load and adds no timer latency when idle
 // (`recordLater`, for rows nobody waits on, waits up to LATER_MS for a batch to join). Fails closed: a
 // failed commit or a full buffer rejects with `audit_unavailable`, and the process carries on.
@@ -149,8 +149,9 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
 
   // Up to MAX_IN_FLIGHT batches are committed at once, each chained on where the one before it will end:
   // the database's chain lock orders them, and a batch whose predecessor failed finds the head it
-  // expected missing and is chained again on the real one (commit.ts). So a call's decision does not
-  // wait behind the previous call's outcome.
+  // expected missing and is chained again on the real one (commit.ts). The loop forms the next batch when
+  // one comes back, so a second is in flight only when more than maxBatch entries wait (sending one for
+  // every arrival was measured slower: more, smaller transactions).
   async function drain(): Promise<void> {
     const running = new Set<Promise<void>>();
     try {
@@ -197,9 +198,23 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter & { 
       });
       observer?.failed(batch.length);
       for (const waiting of batch) waiting.reject(failure);
+      refuseWaiting();
     } finally {
       inFlight.splice(inFlight.indexOf(batch), 1);
     }
+  }
+
+  // What waits behind a failed commit would meet the same database: refused now, not sent. Against a
+  // database that does not answer, a queue of thousands then costs one commit timeout, not one per batch.
+  // Entries recorded after this try again.
+  function refuseWaiting(): void {
+    clearTimeout(laterTimer);
+    laterTimer = undefined;
+    const behind = [...queue.splice(0), ...later.splice(0)];
+    if (behind.length === 0) return;
+    const failure = new GatewayError("audit_unavailable", `Audit log unavailable: not written, because the commit before it failed (${lastError}).`, { retryable: true });
+    observer?.failed(behind.length);
+    for (const waiting of behind) waiting.reject(failure);
   }
 
   function close(): Promise<void> {
