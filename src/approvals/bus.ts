@@ -15,7 +15,10 @@ export interface ApprovalChange {
 
 export interface ApprovalBus {
   publish(change: ApprovalChange): Promise<void>;
+  /** Every change. */
   subscribe(listener: (change: ApprovalChange) => void): () => void;
+  /** Changes of one approval (a held call waiting on it): found by id, not by asking every listener. */
+  subscribeTo(id: string, listener: (change: ApprovalChange) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -26,6 +29,12 @@ export interface ApprovalBus {
  */
 export function createApprovalBus(database: Database, connectionString: string | null, logger: Logger): ApprovalBus {
   const local = new EventEmitter().setMaxListeners(0);
+  const byApproval = new Map<string, Set<(change: ApprovalChange) => void>>();
+  const emit = (change: ApprovalChange) => {
+    local.emit("change", change);
+    const listeners = byApproval.get(change.id);
+    if (listeners) for (const listener of [...listeners]) listener(change);
+  };
   // Our own NOTIFYs come back on our LISTEN connection; listeners already heard them locally.
   const origin = randomUUID();
   const channel = schemaChannel("gatehouse_approvals", database.schema);
@@ -36,7 +45,7 @@ export function createApprovalBus(database: Database, connectionString: string |
         (payload) => {
           try {
             const { origin: from, ...change } = JSON.parse(payload) as ApprovalChange & { origin?: string };
-            if (from !== origin) local.emit("change", change);
+            if (from !== origin) emit(change);
           } catch {
             // a foreign payload on our channel: ignore
           }
@@ -47,7 +56,7 @@ export function createApprovalBus(database: Database, connectionString: string |
 
   return {
     async publish(change) {
-      local.emit("change", change);
+      emit(change);
       if (!connectionString) return;
       // Not awaited: the change is committed already and a lost NOTIFY is caught by the sweep, so the
       // caller (a hold being placed, a vote) does not wait a round trip for it.
@@ -56,6 +65,15 @@ export function createApprovalBus(database: Database, connectionString: string |
     subscribe(fn) {
       local.on("change", fn);
       return () => local.off("change", fn);
+    },
+    subscribeTo(id, fn) {
+      let listeners = byApproval.get(id);
+      if (!listeners) byApproval.set(id, (listeners = new Set()));
+      listeners.add(fn);
+      return () => {
+        listeners.delete(fn);
+        if (listeners.size === 0 && byApproval.get(id) === listeners) byApproval.delete(id);
+      };
     },
     async close() {
       await listener?.close();

@@ -40,8 +40,8 @@ export interface ApprovalFollower {
 }
 
 const MAX_READ_BACKOFF_MS = 2_000;
-/** Approvals read per sweep query. */
-const SWEEP_CHUNK = 1_000;
+/** Approvals checked per sweep query. */
+const SWEEP_CHUNK = 5_000;
 /** A waiter row outlives its request by this much, so "agent waiting" survives a slow answer. */
 const WAITER_ROW_SLACK_MS = 15_000;
 
@@ -205,9 +205,7 @@ function createWakeup(bus: ApprovalBus, id: string, signals: Array<AbortSignal |
     if (wake) wake();
     else isPoked = true;
   };
-  const unsubscribe = bus.subscribe((change) => {
-    if (change.id === id) poke();
-  });
+  const unsubscribe = bus.subscribeTo(id, poke);
   const live = signals.filter((s): s is AbortSignal => s !== undefined);
   for (const signal of live) signal.addEventListener("abort", poke);
   return {
@@ -237,9 +235,9 @@ function createWakeup(bus: ApprovalBus, id: string, signals: Array<AbortSignal |
 
 /**
  * The safety net under notifications, for every call this gateway holds at once: every `everyMs`, one
- * query per SWEEP_CHUNK approvals reads their statuses, and a waiter whose approval no longer has the
- * status it last saw is woken to read its row. A lost notification costs at most `everyMs`; 10,000 held
- * calls cost ten small queries per sweep, not 10,000 reads.
+ * query per SWEEP_CHUNK approvals sends each with the status its waiters last saw and gets back only
+ * those whose status is now another; their waiters are woken to read their rows. A lost notification
+ * costs at most `everyMs`; 10,000 held calls cost two small queries per sweep, not 10,000 reads.
  */
 function createSweep(repo: ApprovalRepository, everyMs: number, logger: Logger) {
   const watchers = new Map<number, { approvalId: string; status: () => ApprovalStatus; poke: () => void }>();
@@ -251,11 +249,18 @@ function createSweep(repo: ApprovalRepository, everyMs: number, logger: Logger) 
     if (isSweeping) return;
     isSweeping = true;
     try {
-      const ids = [...new Set([...watchers.values()].map((w) => w.approvalId))];
-      for (let i = 0; i < ids.length; i += SWEEP_CHUNK) {
-        const statuses = await repo.statuses(ids.slice(i, i + SWEEP_CHUNK));
+      // One entry per approval and status a waiter last saw (identical calls share an approval).
+      const seen = new Map<string, { id: string; status: ApprovalStatus }>();
+      for (const watcher of watchers.values()) {
+        const status = watcher.status();
+        seen.set(`${watcher.approvalId} ${status}`, { id: watcher.approvalId, status });
+      }
+      const entries = [...seen.values()];
+      for (let i = 0; i < entries.length; i += SWEEP_CHUNK) {
+        const changed = await repo.changedStatuses(entries.slice(i, i + SWEEP_CHUNK));
+        if (changed.size === 0) continue;
         for (const watcher of watchers.values()) {
-          const status = statuses.get(watcher.approvalId);
+          const status = changed.get(watcher.approvalId);
           if (status !== undefined && status !== watcher.status()) watcher.poke();
         }
       }

@@ -4,9 +4,8 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
-import type pg from "pg";
 import { fromStorableJson } from "../audit/index.ts";
-import { approvals, approvalVotes, approvalWaiters, type ApprovalRow, type Database } from "../db/index.ts";
+import { approvals, approvalVotes, approvalWaiters, queryWithin, type ApprovalRow, type Database } from "../db/index.ts";
 import { OPEN_STATUSES, type Approval, type ApprovalStatus, type HoldMode, type Vote } from "./types.ts";
 
 type ApprovalSet = PgUpdateSetSource<typeof approvals>;
@@ -38,6 +37,11 @@ const isAgentWaiting = sql<boolean>`(EXISTS (SELECT 1 FROM "approval_waiters" AS
 const hasOpenTask = sql`EXISTS (SELECT 1 FROM "mcp_tasks" AS t WHERE t.approval_id = "approvals"."id" AND t.status IN ('working', 'input_required'))`;
 
 const isGrantRevoked = sql`EXISTS (SELECT 1 FROM "grants" AS g WHERE g.name = "approvals"."grant_name" AND g.revoked_at IS NOT NULL)`;
+
+// The sweep under notifications (follow.ts): which of these approvals no longer have the status seen.
+const CHANGED_STATUSES = `SELECT a.id, a.status FROM approvals AS a
+  JOIN unnest($1::uuid[], $2::text[]) AS seen(id, status) ON a.id = seen.id
+  WHERE a.status <> seen.status`;
 
 // Parameters of the statements below by name; every other one is text.
 const PARAM_TYPES: Record<string, string> = { id: "uuid", callId: "uuid", expiresAt: "timestamptz", argsRedacted: "jsonb", spec: "jsonb", quota: "jsonb", window: "double precision" };
@@ -153,11 +157,15 @@ export function createApprovalRepository(database: Database) {
   return {
     get,
     /** The status of each of these approvals that exists, in one query (the waiters' safety sweep). */
-    async statuses(ids: readonly string[]): Promise<Map<string, ApprovalStatus>> {
-      const wanted = ids.filter(isUuid);
+    /**
+     * Of the approvals given with the status a waiter last saw, those whose status is now another, with
+     * that status: one statement whatever the count (two array parameters), and only changes come back.
+     */
+    async changedStatuses(seen: ReadonlyArray<{ id: string; status: ApprovalStatus }>): Promise<Map<string, ApprovalStatus>> {
+      const wanted = seen.filter((entry) => isUuid(entry.id));
       if (wanted.length === 0) return new Map();
-      const rows = await db.select({ id: approvals.id, status: approvals.status }).from(approvals).where(inArray(approvals.id, wanted));
-      return new Map(rows.map((row) => [row.id, row.status as ApprovalStatus]));
+      const { rows } = await database.pool.query<{ id: string; status: ApprovalStatus }>(CHANGED_STATUSES, [wanted.map((entry) => entry.id), wanted.map((entry) => entry.status)]);
+      return new Map(rows.map((row) => [row.id, row.status]));
     },
     /**
      * The approval a held call follows: the one that stands for the same call (open; a denial until its
@@ -168,9 +176,7 @@ export function createApprovalRepository(database: Database) {
      */
     async openOrFind(values: NewApproval, resultWindowMs: number, timeoutMs: number): Promise<{ approval: Approval; isNew: boolean } | null> {
       const params = paramsOf(OPEN_OR_FIND, { ...values, ...identityParams(values, resultWindowMs) });
-      // pg's query_timeout (missing from its types): the query fails and pool.query drops the connection.
-      const query: pg.QueryConfig & { query_timeout: number } = { text: OPEN_OR_FIND.text, values: params, query_timeout: timeoutMs };
-      const { rows } = await database.pool.query<ApprovalRow & { isWaiting: boolean; isNew: boolean }>(query);
+      const { rows } = await queryWithin<ApprovalRow & { isWaiting: boolean; isNew: boolean }>(database.pool, { text: OPEN_OR_FIND.text, values: params }, timeoutMs);
       const found = rows[0];
       if (!found) return null;
       const { isWaiting, isNew, ...row } = found;

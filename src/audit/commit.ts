@@ -9,7 +9,7 @@
 // hashed again on the head the query returned. The six-step transaction below is the fallback.
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
-import type { Database } from "../db/index.ts";
+import { startDeadline, type Database } from "../db/index.ts";
 import { AUDIT_CHAIN_LOCK_KEY, chainHashWithDataJson, GENESIS_HASH } from "./chain.ts";
 import type { PreparedCall, PreparedEntry } from "./entry.ts";
 
@@ -76,16 +76,17 @@ async function withClient(database: Database, timeoutMs: number, work: (client: 
   // A checked-out pg client with no 'error' listener crashes the process when its socket dies.
   const onClientError = (error: Error) => (brokenBy ??= error);
   client.on("error", onClientError);
-  const timer = setTimeout(() => {
+  // Responsive time: a burst that keeps the event loop busy does not count as the database's silence.
+  const cancelDeadline = startDeadline(timeoutMs, () => {
     brokenBy ??= new Error(`no answer from PostgreSQL within ${timeoutMs} ms`);
     void client.end().catch(() => {});
-  }, timeoutMs);
+  });
   try {
     await work(client);
   } catch (error) {
     throw brokenBy ?? error;
   } finally {
-    clearTimeout(timer);
+    cancelDeadline();
     client.off("error", onClientError);
     client.release(brokenBy);
   }

@@ -1,6 +1,8 @@
 // Agent credentials ("grants"). A token is shown once at creation; the database keeps its hash.
-// Lookups are cached briefly because every MCP request authenticates; revocation in this process
-// clears the cache at once, other processes see it within CACHE_TTL_MS.
+// Lookups are cached briefly because every MCP request authenticates, and requests arriving together
+// with one token share one lookup (10,000 agents connecting at once made 10,000 queries and starved
+// the pool). Revocation in this process clears the cache at once, and a lookup already in flight then
+// caches nothing; other processes see it within CACHE_TTL_MS.
 import { and, asc, eq, isNull } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { grants, type GrantRow } from "../db/index.ts";
@@ -32,6 +34,29 @@ export interface GrantStore {
 export function createGrantStore(database: Database): GrantStore {
   const { db } = database;
   const cache = new Map<string, { grant: Grant | null; until: number }>();
+  const inFlight = new Map<string, Promise<Grant | null>>();
+  /** Moves on when grants change: a lookup started before caches nothing, and nobody joins it. */
+  let generation = 0;
+  const forget = () => {
+    cache.clear();
+    inFlight.clear();
+    generation += 1;
+  };
+
+  async function lookUp(tokenHash: string): Promise<Grant | null> {
+    const startedIn = generation;
+    const now = Date.now();
+    const [row] = await db
+      .select()
+      .from(grants)
+      .where(and(eq(grants.tokenHash, tokenHash), isNull(grants.revokedAt)));
+    const grant = row ? toGrant(row) : null;
+    if (startedIn === generation) {
+      if (cache.size > 10_000) cache.clear();
+      cache.set(tokenHash, { grant, until: now + CACHE_TTL_MS });
+    }
+    return grant;
+  }
 
   return {
     async create(name, options = {}) {
@@ -56,7 +81,7 @@ export function createGrantStore(database: Database): GrantStore {
           set: { tokenHash, owner: options.owner ?? null, labels: options.labels ?? {}, revokedAt: null },
         })
         .returning();
-      cache.clear();
+      forget();
       return toGrant(row!);
     },
 
@@ -76,23 +101,21 @@ export function createGrantStore(database: Database): GrantStore {
         .set({ revokedAt: new Date() })
         .where(and(eq(grants.name, name), isNull(grants.revokedAt)))
         .returning({ id: grants.id });
-      cache.clear();
+      forget();
       return rows.length > 0;
     },
 
     async authenticate(token) {
       const tokenHash = hashToken(token);
-      const now = Date.now();
       const hit = cache.get(tokenHash);
-      if (hit && hit.until > now) return hit.grant;
-      const [row] = await db
-        .select()
-        .from(grants)
-        .where(and(eq(grants.tokenHash, tokenHash), isNull(grants.revokedAt)));
-      const grant = row ? toGrant(row) : null;
-      if (cache.size > 10_000) cache.clear();
-      cache.set(tokenHash, { grant, until: now + CACHE_TTL_MS });
-      return grant;
+      if (hit && hit.until > Date.now()) return hit.grant;
+      const joined = inFlight.get(tokenHash);
+      if (joined) return joined;
+      const lookup = lookUp(tokenHash).finally(() => {
+        if (inFlight.get(tokenHash) === lookup) inFlight.delete(tokenHash);
+      });
+      inFlight.set(tokenHash, lookup);
+      return lookup;
     },
   };
 }

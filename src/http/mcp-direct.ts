@@ -6,7 +6,8 @@
 // and its schema checks), and what the server sends for that request — progress, requests the upstream
 // makes while answering it, the result — is written to this response as the same `event: message`
 // frames. A result that comes quickly leaves in one write with the headers; a slow one (a held call)
-// gets its headers after HEADERS_AFTER_MS and a `: keepalive` comment every keepAliveMs, as the SDK does.
+// gets its headers after HEADERS_AFTER_MS and a `: keepalive` comment after every keepAliveMs of
+// silence (a held call's progress heartbeats, every 10 s by default, leave none to send).
 //
 // Everything else (initialize, batches, notifications and responses from the client, GET, DELETE, a
 // header the SDK would refuse) takes the SDK's transport, which answers it as before.
@@ -29,6 +30,8 @@ export interface DirectRequests {
 interface Stream {
   res: ServerResponse;
   timer: NodeJS.Timeout;
+  /** When a frame last went out on the stream (the keep-alive comment only fills silences). */
+  lastWriteAt: number;
 }
 
 const EVENT_STREAM_HEADERS = {
@@ -71,7 +74,10 @@ export function serveDirectly(transport: StreamableHTTPServerTransport, options:
       stream.res.writeHead(200, isLast ? { ...headersFor(), "content-length": String(Buffer.byteLength(frame)) } : headersFor());
     }
     if (isLast) stream.res.end(frame);
-    else stream.res.write(frame);
+    else {
+      stream.res.write(frame);
+      stream.lastWriteAt = Date.now();
+    }
   }
 
   function finish(id: RequestId, stream: Stream): void {
@@ -93,7 +99,7 @@ export function serveDirectly(transport: StreamableHTTPServerTransport, options:
       const version = req.headers["mcp-protocol-version"];
       if (version !== undefined && (typeof version !== "string" || !SUPPORTED_PROTOCOL_VERSIONS.includes(version))) return false;
 
-      const stream: Stream = { res, timer: setTimeout(showStream, HEADERS_AFTER_MS).unref() };
+      const stream: Stream = { res, timer: setTimeout(showStream, HEADERS_AFTER_MS).unref(), lastWriteAt: Date.now() };
       streams.set(body.id, stream);
       res.on("close", () => {
         clearTimeout(stream.timer);
@@ -107,13 +113,19 @@ export function serveDirectly(transport: StreamableHTTPServerTransport, options:
         if (!res.headersSent) {
           res.writeHead(200, headersFor());
           res.flushHeaders();
+          stream.lastWriteAt = Date.now();
         }
         stream.timer = setTimeout(keepAlive, keepAliveMs).unref();
       }
       function keepAlive() {
         if (res.writableEnded || res.destroyed) return;
-        res.write(": keepalive\n\n");
-        stream.timer = setTimeout(keepAlive, keepAliveMs).unref();
+        let silentMs = Date.now() - stream.lastWriteAt;
+        if (silentMs >= keepAliveMs) {
+          res.write(": keepalive\n\n");
+          stream.lastWriteAt = Date.now();
+          silentMs = 0;
+        }
+        stream.timer = setTimeout(keepAlive, keepAliveMs - silentMs).unref();
       }
     },
   };
