@@ -54,6 +54,8 @@ describe(`README quick start: npm start runs the demo (${storageLabel()})`, () =
     assert.doesNotMatch(demo.url, /:8787$/);
     const banner = demo.stdout();
     assert.match(banner, /demo config/);
+    // A first start logs no error (it did: the embedded database's creating process, closed on purpose, was reported as failed).
+    assert.doesNotMatch(demo.stderr(), /"level":50/);
     assert.match(banner, /Slack +off \(no SLACK_BOT_TOKEN\): decide held calls with `gatehouse approvals list\|approve\|deny` or \/api\/approvals/);
     assert.match(banner, /Cursor \/ any Streamable HTTP client \(mcp\.json\):/);
     assert.match(banner, /Claude Desktop \(claude_desktop_config\.json, over stdio\):/);

@@ -83,10 +83,12 @@ export async function openEmbeddedDatabase(dataDir: string | null, { onFailure }
   // PGlite's WebAssembly memory by ~0.4 GB that a thread would keep for good.
   let current = isNew ? await bootServer(startProcess(data)) : await bootServer(startWorker(data));
   let isClosing = false;
+  /** Closed on purpose by restart(): its exit is no failure (the first start logged one at error level). */
+  const retired = new WeakSet<Server>();
   const watch = (server: Server) => {
     server.handle.on("error", (error: Error) => onFailure?.(error));
     server.handle.on("exit", (code: number | null) => {
-      if (!isClosing && server === current) onFailure?.(new Error(`the embedded database thread exited (code ${code})`));
+      if (!isClosing && !retired.has(server) && server === current) onFailure?.(new Error(`the embedded database thread exited (code ${code})`));
     });
   };
   watch(current);
@@ -112,6 +114,7 @@ export async function openEmbeddedDatabase(dataDir: string | null, { onFailure }
     async restart() {
       // PGlite's files are opened by one instance at a time: the old one closes first.
       const previous = current;
+      retired.add(previous);
       await closeServer(previous);
       current = await bootServer(startWorker(data));
       watch(current);

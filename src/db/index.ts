@@ -1,5 +1,5 @@
 export { connectDatabase, queryWithin, quoteIdent, type Database, type Db } from "./client.ts";
-export { startDeadline } from "./deadline.ts";
+export { startDeadline, withinDeadline } from "./deadline.ts";
 export { EMBEDDED_QUEUE_SCHEMA, hasEmbeddedDatabase, openEmbeddedDatabase, type EmbeddedDatabase } from "./embedded.ts";
 export { listenToChannel, schemaChannel, type ChannelListener } from "./listen.ts";
 export { migrateDatabase, MIGRATIONS_FOLDER } from "./migrate.ts";
