@@ -11,6 +11,8 @@ export interface ApprovalChange {
   status: ApprovalStatus;
   /** The approval was just created (other changes: a transition, a vote, an agent attaching or leaving). */
   isNew?: boolean;
+  /** Only whether an agent waits changed (an agent attached or left): what reviewers see, not a task's status. */
+  isPresence?: boolean;
 }
 
 export interface ApprovalBus {

@@ -85,7 +85,7 @@ export function createApprovalFollower(deps: {
 
     await bestEffort("record the waiting agent", first.id, async () => {
       await repo.attachWaiter(first.id, { id: waiterId, instance: deps.instanceId(), until: new Date(deadline + WAITER_ROW_SLACK_MS), isReturn: options.isReturn });
-      await deps.bus.publish({ id: first.id, status: first.status });
+      await deps.bus.publish({ id: first.id, status: first.status, isPresence: true });
     });
     heartbeat();
     let nextBeat = Date.now() + settings.heartbeatMs;
@@ -145,7 +145,7 @@ export function createApprovalFollower(deps: {
       else {
         await bestEffort("record that the agent left", first.id, async () => {
           await repo.detachWaiter(first.id, waiterId);
-          if (!isTerminal(current.status)) await deps.bus.publish({ id: first.id, status: current.status });
+          if (!isTerminal(current.status)) await deps.bus.publish({ id: first.id, status: current.status, isPresence: true });
         });
       }
     }

@@ -30,8 +30,9 @@ export function startTaskSync(deps: { database: Database; repo: ApprovalReposito
   }
 
   const unsubscribe = deps.bus.subscribe((change) => {
-    // A task is created for an approval after the approval: a new one has none yet.
-    if (change.isNew) return;
+    // A task is created for an approval after the approval: a new one has none yet. An agent attaching
+    // or leaving changes nothing a task shows (each held request placed read the approval and its tasks).
+    if (change.isNew || change.isPresence) return;
     void deps.repo
       .get(change.id)
       .then(async (approval) => {
