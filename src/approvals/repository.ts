@@ -156,9 +156,8 @@ export function createApprovalRepository(database: Database) {
 
   return {
     get,
-    /** The status of each of these approvals that exists, in one query (the waiters' safety sweep). */
     /**
-     * Of the approvals given with the status a waiter last saw, those whose status is now another, with
+     * The waiters' safety sweep: of the approvals given with the status a waiter last saw, those whose status is now another, with
      * that status: one statement whatever the count (two array parameters), and only changes come back.
      */
     async changedStatuses(seen: ReadonlyArray<{ id: string; status: ApprovalStatus }>): Promise<Map<string, ApprovalStatus>> {
