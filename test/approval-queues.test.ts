@@ -205,6 +205,31 @@ describe("approval queues without Slack", () => {
   });
 });
 
+describe("approval queues while the event loop is busy", () => {
+  // A burst of held calls keeps the loop busy for seconds; the enqueue timeout counts only time in which
+  // the answer could have been read (src/db/deadline.ts), so the job is queued, not refused.
+  it("queues a job whose answer arrived while the loop was busy past the enqueue timeout", async () => {
+    const backend = await openTestBackend();
+    const service = createMemoryService();
+    try {
+      const queues = await createApprovalQueues({ backend: backend.config, service, notifier: null, logger: silentLogger(), enqueueTimeoutMs: 500 });
+      try {
+        const approval = service.add(makeApproval({ expiresAt: new Date(Date.now() + 60_000) }));
+        const queued = queues.scheduleExpiry(approval);
+        setImmediate(() => {
+          const until = performance.now() + 1_500;
+          while (performance.now() < until);
+        });
+        await queued;
+      } finally {
+        await queues.close();
+      }
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
 describe("approval queues when the backend goes away", () => {
   it("rejects new requests as retryable and still closes completely", async (t) => {
     const backend = await openTestBackend();
