@@ -205,7 +205,11 @@ function createWakeup(bus: ApprovalBus, id: string, signals: Array<AbortSignal |
     if (wake) wake();
     else isPoked = true;
   };
-  const unsubscribe = bus.subscribeTo(id, poke);
+  // An agent attaching or leaving changes nothing a waiter acts on; each held request placed woke
+  // itself with its own "agent waiting" and read its approval and votes again for it.
+  const unsubscribe = bus.subscribeTo(id, (change) => {
+    if (!change.isPresence) poke();
+  });
   const live = signals.filter((s): s is AbortSignal => s !== undefined);
   for (const signal of live) signal.addEventListener("abort", poke);
   return {
