@@ -6,6 +6,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { isStdioUpstream, type ResolvedUpstream } from "../config/index.ts";
 import type { Logger } from "../log/index.ts";
 import { createNodeFetch } from "./node-fetch.ts";
+import { callDirectly, type DirectCalls } from "./upstream-call.ts";
 import { createOriginFetch } from "./origin.ts";
 import { ModernHttpClientTransport } from "./upstream-modern.ts";
 
@@ -33,4 +34,14 @@ export function createUpstreamTransport(config: ResolvedUpstream, log: Logger, o
 
 export function pidOf(transport: Transport): number | null {
   return transport instanceof StdioClientTransport ? transport.pid : null;
+}
+
+/** `tools/call` on the pool without the SDK client's layers (upstream-call.ts), for a 2025-11-25 HTTP upstream. */
+export function directCallsOn(
+  transport: Transport,
+  config: ResolvedUpstream,
+  notify: (notification: { method: string; params: Record<string, unknown> }) => Promise<void>,
+): DirectCalls | null {
+  if (isStdioUpstream(config) || !(transport instanceof StreamableHTTPClientTransport)) return null;
+  return callDirectly(transport, { url: new URL(config.url), headers: config.headers ?? {}, request: upstreamFetch.request, notify });
 }

@@ -39,7 +39,8 @@ import { GatewayError } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import { sendingFor, type Origin } from "./origin.ts";
 import { NotModernError } from "./upstream-modern.ts";
-import { createUpstreamTransport, pidOf } from "./upstream-transport.ts";
+import type { DirectCalls } from "./upstream-call.ts";
+import { createUpstreamTransport, directCallsOn, pidOf } from "./upstream-transport.ts";
 
 const BACKOFF_MIN_MS = 200;
 const BACKOFF_MAX_MS = 30_000;
@@ -126,6 +127,8 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
   const notificationListeners: Array<(notification: RelayedNotification) => void> = [];
   const connectedListeners: Array<() => void> = [];
   const inFlight = new Map<number, Origin | null>();
+  /** Each connection's `tools/call` path past the SDK client, where the transport has one. */
+  const directCalls = new WeakMap<Client, DirectCalls>();
   let nextInFlight = 0;
   /** The MCP revision of the current connection (each connection decides anew). */
   let revision: UpstreamRevision | null = null;
@@ -189,6 +192,7 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
     // Non-JSON lines on a stdio server's stdout (banners) surface here; they are not fatal.
     next.onerror = (error) => log.debug({ err: error.message }, "upstream transport error (ignored)");
     next.onclose = () => {
+      directCalls.get(next)?.close();
       if (client !== next) return;
       client = null;
       transport = null;
@@ -218,6 +222,8 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
       await next.close().catch(() => {});
       return;
     }
+    const direct = directCallsOn(nextTransport, config, (notification) => next.notification(notification as ClientNotification));
+    if (direct) directCalls.set(next, direct);
     client = next;
     transport = nextTransport;
     tools = null;
@@ -334,16 +340,22 @@ export function createUpstreamConnection(config: ResolvedUpstream, logger: Logge
       try {
         // `request` instead of `callTool`: the gateway forwards results as they are, without
         // validating output schemas or refusing task-only tools on the upstream's behalf.
-        return await send(options.origin ?? null, () =>
-          current.request({ method: "tools/call", params: { name: tool, arguments: args } }, CallToolResultSchema, {
-            signal: options.signal,
-            // Always ask the upstream for progress, so a call that keeps reporting it is not cut at
-            // timeoutMs because the agent happened not to ask for progress itself.
-            onprogress: options.onprogress ?? ignoreProgress,
-            timeout: config.timeoutMs,
-            resetTimeoutOnProgress: true,
-          }),
-        );
+        // Always ask the upstream for progress, so a call that keeps reporting it is not cut at
+        // timeoutMs because the agent happened not to ask for progress itself.
+        const onprogress = options.onprogress ?? ignoreProgress;
+        const direct = directCalls.get(current);
+        return await send(options.origin ?? null, async () => {
+          const result = direct ? await direct.call(tool, args, { signal: options.signal, onprogress, timeoutMs: config.timeoutMs }) : null;
+          return (
+            result ??
+            current.request({ method: "tools/call", params: { name: tool, arguments: args } }, CallToolResultSchema, {
+              signal: options.signal,
+              onprogress,
+              timeout: config.timeoutMs,
+              resetTimeoutOnProgress: true,
+            })
+          );
+        });
       } catch (error) {
         throw classifyCallFailure(error, { isConnectionLost: client !== current, isCancelled: options.signal?.aborted === true });
       }
