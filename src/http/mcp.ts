@@ -7,7 +7,7 @@ import { isInitializeRequest, type RequestId } from "@modelcontextprotocol/sdk/t
 import { Router, type Request, type Response } from "express";
 import type { Grant } from "../grants/index.ts";
 import type { Logger } from "../log/index.ts";
-import { createDownstreamServer, type Gateway, type SessionEnd, type TaskSupport } from "../proxy/index.ts";
+import { createDownstreamServer, toolCallHandlerOf, type Gateway, type SessionEnd, type TaskSupport } from "../proxy/index.ts";
 import { jsonRpcError } from "./errors.ts";
 import { serveDirectly, type DirectRequests } from "./mcp-direct.ts";
 import { createModernEndpoint } from "./mcp-modern.ts";
@@ -127,11 +127,15 @@ export function createMcpRoute(deps: {
       },
       { tasks: deps.tasksFor?.(grant), logger: deps.logger },
     );
-    const direct = serveDirectly(transport);
+    const direct = serveDirectly(transport, { toolCalls: toolCallHandlerOf(server) });
     const session = registry.open(grant, { transport, direct, server, connections, close: () => server.close() });
     if (!session) return refuseOverLimit(grant, req, res);
     // DELETE from the client closes the transport; our own close() gets here too, with its reason already set.
-    transport.onclose = () => void session.close("deleted");
+    // The reason is set first, then calls answered directly are aborted (the SDK aborts its own handlers next).
+    transport.onclose = () => {
+      void session.close("deleted");
+      direct.abortCalls();
+    };
     session.trackResponse(res);
     await server.connect(transport);
     await transport.handleRequest(req, res, req.body);

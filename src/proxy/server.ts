@@ -4,7 +4,20 @@
 // the call) versus a detach (nobody is there to take the answer: the connection dropped, the client's
 // own request timeout fired, the gateway is stopping).
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Progress, type RequestId } from "@modelcontextprotocol/sdk/types.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { CreateTaskResult } from "@modelcontextprotocol/sdk/experimental/tasks/types.js";
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolRequest,
+  type CallToolResult,
+  type Progress,
+  type RequestId,
+  type ServerNotification,
+  type ServerRequest,
+} from "@modelcontextprotocol/sdk/types.js";
 import { toWireMessage } from "../errors.ts";
 import type { Logger } from "../log/index.ts";
 import {
@@ -43,6 +56,17 @@ export interface DownstreamSession {
   connectionLost?(requestId: RequestId): AbortSignal | undefined;
 }
 
+/** What the tools/call handler reads of the SDK's per-request extra (mcp-direct.ts builds the same). */
+export type ToolCallExtra = Pick<RequestHandlerExtra<ServerRequest, ServerNotification>, "signal" | "requestId" | "sessionId" | "sendNotification">;
+export type ToolCallHandler = (request: CallToolRequest, extra: ToolCallExtra) => Promise<CallToolResult | CreateTaskResult>;
+
+const toolCallHandlers = new WeakMap<Server, ToolCallHandler>();
+
+/** A session server's tools/call handler, to answer a plain call without the SDK's Protocol (mcp-direct.ts). */
+export function toolCallHandlerOf(server: Server): ToolCallHandler | undefined {
+  return toolCallHandlers.get(server);
+}
+
 export function createDownstreamServer(gateway: Gateway, session: DownstreamSession, options: { tasks?: TaskSupport; logger?: Logger } = {}): Server {
   const { tasks, logger } = options;
   const taskOptions = tasks ? taskServerOptions(tasks.store) : undefined;
@@ -62,7 +86,7 @@ export function createDownstreamServer(gateway: Gateway, session: DownstreamSess
     // Any call may be held for review, so every tool can run as a task.
     return { tools: tasks ? tools.map((t) => ({ ...t, execution: { ...t.execution, taskSupport: "optional" as const } })) : tools };
   });
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  const answerToolCall: ToolCallHandler = async (request, extra) => {
     const progressToken = request.params._meta?.progressToken;
     const wantsTask = tasks !== undefined && isTaskRequested(request);
     const ending = classifyEnding(extra.signal, session, session.connectionLost?.(extra.requestId));
@@ -98,7 +122,9 @@ export function createDownstreamServer(gateway: Gateway, session: DownstreamSess
     } finally {
       ending.dispose();
     }
-  });
+  };
+  server.setRequestHandler(CallToolRequestSchema, answerToolCall);
+  toolCallHandlers.set(server, answerToolCall);
   if (tasks) installTaskCancellation(server, tasks.store, tasks.onTaskCancelled);
   return server;
 
