@@ -357,7 +357,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
     let mcpRoute: McpRoute | null = null;
     let queues: Awaited<ReturnType<typeof connectQueues>> | undefined;
     if (isHttp) {
-      const { app, mcp } = createHttpApp({
+      const { listener, mcp } = createHttpApp({
         gateway,
         approvals: approvals.service,
         approvalBus: approvals.bus,
@@ -387,7 +387,7 @@ export async function startGateway(options: StartOptions): Promise<GatewayInstan
       queues = await connectQueues();
       // A burst of agents connecting at once (thousands of held requests reconnecting after a deploy) must
       // not overflow the accept queue: Node's default backlog is 511; the kernel caps this at somaxconn.
-      const server: HttpServer = createHttpServer(app);
+      const server: HttpServer = createHttpServer(listener);
       server.listen({ port: env.PORT ?? config.listen.port, host: env.HOST ?? config.listen.host, backlog: LISTEN_BACKLOG });
       // Idle keep-alive sockets stay open longer than clients and proxies keep theirs (60 s is common):
       // with Node's 5 s, a client reusing a socket the gateway just closed fails its POST (undici does

@@ -86,6 +86,36 @@ describe(`HTTP edges (${storageLabel()})`, () => {
     assert.equal(hijack.status, 403);
   });
 
+  it("answers an open session's malformed, oversize and unauthenticated requests as it answers them without a session", async () => {
+    // An open session's POST is read before express (src/http/mcp.ts); every refusal must read the same.
+    const init = await post(JSON.stringify(INIT));
+    const sessionId = init.headers.get("mcp-session-id")!;
+    await init.body?.cancel();
+    const session = { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-06-18" };
+    const answerOf = async (response: Response) => ({ status: response.status, type: response.headers.get("content-type"), body: (await response.json()) as unknown });
+
+    const parseError = { status: 400, type: "application/json; charset=utf-8", body: { jsonrpc: "2.0", error: { code: -32700, message: "Parse error: the request body is not valid JSON" }, id: null } };
+    assert.deepEqual(await answerOf(await post("{ this is not json")), parseError);
+    assert.deepEqual(await answerOf(await post("{ this is not json", session)), parseError);
+    assert.deepEqual(await answerOf(await post("42", session)), parseError, "JSON that is not an object or array, as express's strict parser");
+    assert.deepEqual(await answerOf(await post(`  \n "a string"`, session)), parseError);
+
+    const big = JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/list", params: { padding: "x".repeat(10_000) } });
+    const oversize = await answerOf(await post(big, session));
+    assert.equal(oversize.status, 413);
+    assert.match(JSON.stringify(oversize.body), /exceeds the limit of 4096 bytes/);
+
+    const list = JSON.stringify({ jsonrpc: "2.0", id: 10, method: "tools/list" });
+    const anonymous = await fetch(`${gw.url}/mcp`, { method: "POST", headers: { ...MCP_HEADERS, ...session }, body: list });
+    assert.equal(anonymous.status, 401);
+    assert.match(anonymous.headers.get("www-authenticate") ?? "", /Bearer/);
+    await anonymous.body?.cancel();
+
+    const listed = await post(list, session);
+    assert.equal(listed.status, 200);
+    assert.match(await listed.text(), /^event: message\ndata: \{"result":\{"tools":\[.*"id":10\}\n\n$/s);
+  });
+
   it("answers a plain request of an open session in one frame, as the SDK's transport frames the same request in a batch", async () => {
     const init = await post(JSON.stringify(INIT));
     const sessionId = init.headers.get("mcp-session-id")!;

@@ -21,6 +21,7 @@ interface Answer {
   status: number;
   contentType: string;
   body: string;
+  sessionId?: string;
 }
 
 /** One HTTP request to `url` (an address) carrying exactly the given headers, Host included. */
@@ -40,7 +41,7 @@ function send(url: string, options: { method?: string; path: string; headers: Re
       (res) => {
         let text = "";
         res.on("data", (chunk: Buffer) => (text += chunk.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body: text }));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), body: text, sessionId: res.headers["mcp-session-id"] as string | undefined }));
       },
     );
     req.on("error", reject);
@@ -82,6 +83,23 @@ describe(`Host and Origin checks (${storageLabel()})`, () => {
       assert.deepEqual(body.error.data, { code: "host_not_allowed", header: "Host", value: "evil.example.com", setting: "listen.allowedHosts" });
       assert.equal(gw.instance.mcp!.sessionCount(), sessions, "no session was opened");
       assert.ok(logged.some((line) => /request refused: Host or Origin not allowed/.test(line) && line.includes("evil.example.com")), "the operator sees it in the log");
+    });
+
+    it("refuses an open session's request under a foreign Host or Origin the same way (it is read before express)", async () => {
+      const opened = await initialize(`127.0.0.1:${port}`);
+      assert.equal(opened.status, 200);
+      const id = opened.sessionId!;
+      const list = { jsonrpc: "2.0", id: 2, method: "tools/list" };
+      const headers = { authorization: `Bearer ${token}`, "mcp-session-id": id, "mcp-protocol-version": "2025-06-18" };
+      const foreign = await send(gw.url, { path: "/mcp", headers: { ...headers, host: "evil.example.com" }, body: list });
+      assert.equal(foreign.status, 403);
+      assert.equal((JSON.parse(foreign.body) as { error: { data: { code: string } } }).error.data.code, "host_not_allowed");
+      const crossSite = await send(gw.url, { path: "/mcp", headers: { ...headers, host: `127.0.0.1:${port}`, origin: "https://evil.example.com" }, body: list });
+      assert.equal(crossSite.status, 403);
+      assert.equal((JSON.parse(crossSite.body) as { error: { data: { code: string } } }).error.data.code, "origin_not_allowed");
+      const served = await send(gw.url, { path: "/mcp", headers: { ...headers, host: `127.0.0.1:${port}` }, body: list });
+      assert.equal(served.status, 200);
+      assert.match(served.body, /"tools":\[/);
     });
 
     it("refuses the attacker's name with the gateway's port too, and a loopback name on another port", async () => {

@@ -1,5 +1,6 @@
 // The express app: /mcp, /api (admin), health and metrics, and the dashboard.
-import express, { type Express, type Request, type Router } from "express";
+import type { IncomingMessage, RequestListener } from "node:http";
+import express, { type Express, type Router } from "express";
 import type { ApprovalBus, ApprovalCore } from "../approvals/index.ts";
 import type { AuditWriter, PublicKeyInfo } from "../audit/index.ts";
 import type { Database } from "../db/index.ts";
@@ -59,7 +60,8 @@ export interface HttpAppDeps {
 
 export const GATEHOUSE_VERSION = "0.1.0";
 
-export function createHttpApp(deps: HttpAppDeps): { app: Express; mcp: McpRoute } {
+/** `listener` is what the HTTP server runs: an open session's POST to /mcp before express (mcp.ts), the rest through `app`. */
+export function createHttpApp(deps: HttpAppDeps): { app: Express; mcp: McpRoute; listener: RequestListener } {
   const app = express();
   app.disable("x-powered-by");
   const json = express.json({ limit: deps.maxBodyBytes, type: ["application/json", "application/*+json"] });
@@ -71,6 +73,8 @@ export function createHttpApp(deps: HttpAppDeps): { app: Express; mcp: McpRoute 
     authenticate: (req) => authenticateAgent(req, deps),
     unauthorized: (req) => unauthorizedAnswer(req, deps.dashboard.publicUrl),
     limits: deps.sessionLimits,
+    hostRules: deps.hostRules,
+    maxBodyBytes: deps.maxBodyBytes,
   });
   if (deps.hostRules.warning) deps.logger.warn(deps.hostRules.warning);
   // First of all, before any body is read: a request under a name this gateway does not serve goes no further.
@@ -101,10 +105,13 @@ export function createHttpApp(deps: HttpAppDeps): { app: Express; mcp: McpRoute 
   });
   app.use(createDashboardRouter({ ...deps, sessionTtlMs: deps.dashboard.sessionHours * 3_600_000, secureCookies: deps.dashboard.secureCookies }));
   app.use(createErrorHandler(onUnexpected));
-  return { app, mcp };
+  const listener: RequestListener = (req, res) => {
+    if (!mcp.serveBeforeExpress(req, res, app)) app(req, res);
+  };
+  return { app, mcp, listener };
 }
 
-async function authenticateAgent(req: Request, deps: HttpAppDeps): Promise<Grant | null> {
+async function authenticateAgent(req: IncomingMessage, deps: HttpAppDeps): Promise<Grant | null> {
   if (deps.anonymousGrant) return deps.anonymousGrant;
   const token = bearerToken(req);
   return token ? deps.grants.authenticate(token) : null;

@@ -3,6 +3,7 @@
 // sign-on). Cookie-authenticated state changes must carry the session's CSRF token and, when the browser sends
 // one, an Origin of this very server.
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import type { Request } from "express";
 import { ADMIN_VOTER, reviewerVoter } from "../approvals/voters.ts";
 import type { Voter } from "../approvals/types.ts";
@@ -30,8 +31,8 @@ export interface CallerDeps {
   sessions: SessionStore;
 }
 
-export function bearerToken(req: Request): string | null {
-  const header = req.header("authorization");
+export function bearerToken(req: IncomingMessage): string | null {
+  const header = req.headers.authorization;
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   return match?.[1] ?? null;
 }

@@ -5,6 +5,9 @@ export function jsonRpcError(code: number, message: string, id: string | number 
   return { jsonrpc: "2.0" as const, error: { code, message }, id };
 }
 
+/** The answer to an /mcp body that is not JSON. */
+export const MCP_PARSE_ERROR = jsonRpcError(-32700, "Parse error: the request body is not valid JSON");
+
 /** RFC 9457 problem details: `code` (also the `title`) is the stable code clients branch on, `detail` the sentence for people. */
 export function problem(res: Response, status: number, code: string, detail: string, errors?: ReadonlyArray<{ path: string; message: string }>): void {
   res
@@ -20,7 +23,7 @@ export function createErrorHandler(onUnexpected: (error: unknown) => void) {
     const err = error as { type?: string; status?: number; limit?: number };
     const isMcp = req.path.startsWith("/mcp");
     if (err.type === "entity.parse.failed") {
-      if (isMcp) res.status(400).json(jsonRpcError(-32700, "Parse error: the request body is not valid JSON"));
+      if (isMcp) res.status(400).json(MCP_PARSE_ERROR);
       else problem(res, 400, "invalid_json", "The request body is not valid JSON");
       return;
     }

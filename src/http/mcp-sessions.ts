@@ -2,7 +2,7 @@
 // busy while any of its HTTP responses is open (a POST in flight, a held call, a GET event stream);
 // once none is, an idle timer runs, and a session idle for `idleMs` is closed. A grant may hold at
 // most `maxPerGrant` sessions, so a client that never sends DELETE cannot pile them up.
-import type { Response } from "express";
+import type { ServerResponse } from "node:http";
 import type { Grant } from "../grants/index.ts";
 
 /** Why a session ended: the client sent DELETE, it sat idle too long, or the gateway shut down. */
@@ -36,7 +36,7 @@ export interface SessionResources {
 export interface TrackedSession<R extends SessionResources = SessionResources> extends McpSession {
   readonly resources: R;
   /** Counts `res` as open until it closes; a request arriving cancels the idle timer. */
-  trackResponse(res: Response): void;
+  trackResponse(res: ServerResponse): void;
   setId(id: string): void;
   /** Memoised: the first reason wins, later calls wait for the same close. */
   close(reason: SessionCloseReason): Promise<void>;
