@@ -6,7 +6,7 @@
 //
 // Every audited call goes through here several times, so the writer builds one string as it walks
 // instead of arrays of parts, and looks for cycles only once the nesting is deep (a cycle nests for ever).
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 
 /** Nesting depth from which the walk checks for cycles (its ancestors), object by object. */
 const CYCLE_CHECK_DEPTH = 64;
@@ -15,8 +15,11 @@ export function canonicalJson(value: unknown): string {
   return write(value, []) ?? "null";
 }
 
+/** Node's one-shot hash (20.12 and later) takes about half the time of a Hash object; 20.10 and 20.11 have only the object. */
+const oneShotHash = typeof crypto.hash === "function" ? crypto.hash : null;
+
 export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  return oneShotHash ? oneShotHash("sha256", text, "hex") : crypto.createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 /** The value JSON.stringify serialises in place of this one: the result of its toJSON if it has one, else itself. */
