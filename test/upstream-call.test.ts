@@ -22,6 +22,8 @@ interface StreamingUpstream {
   resumed: number;
   /** Answer the next POSTed tools/call with this HTTP status and body instead of running it. */
   failNextCall: { status: number; body: string } | null;
+  /** Start the next POSTed tools/call's event stream (one progress event, no event id), then cut the connection. */
+  dropNextCall: boolean;
   close(): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startStreamingUpstream(): Promise<StreamingUpstream> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
-  const upstream: StreamingUpstream = { url: "", cancelled: [], resumed: 0, failNextCall: null, close: async () => {} };
+  const upstream: StreamingUpstream = { url: "", cancelled: [], resumed: 0, failNextCall: null, dropNextCall: false, close: async () => {} };
 
   function mcpServer(): McpServer {
     const server = new McpServer({ name: "streaming", version: "1" });
@@ -83,6 +85,14 @@ async function startStreamingUpstream(): Promise<StreamingUpstream> {
       const { status, body: text } = upstream.failNextCall;
       upstream.failNextCall = null;
       res.writeHead(status, { "content-type": "text/plain" }).end(text);
+      return;
+    }
+    const call = body as { method?: string; params?: { _meta?: { progressToken?: unknown } } } | undefined;
+    if (upstream.dropNextCall && call?.method === "tools/call") {
+      upstream.dropNextCall = false;
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const progress = { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: call.params?._meta?.progressToken, progress: 1, message: "started" } };
+      res.write(`event: message\ndata: ${JSON.stringify(progress)}\n\n`, () => res.socket?.destroy());
       return;
     }
     const sessionId = req.headers["mcp-session-id"];
@@ -166,6 +176,16 @@ describe(`tools/call to an HTTP upstream past the SDK client (${storageLabel()})
     assert.equal(textOf(result), "answered on the resumed stream");
     assert.ok(upstream.resumed >= 1, "the stream was resumed with a GET carrying Last-Event-ID");
     assert.deepEqual(seen.filter((m) => m.includes("break")), ["before the break", "after the break"]);
+  });
+
+  it("a call whose event stream breaks before the answer, with no event id to resume from, ends outcome_unknown at once", async () => {
+    upstream.dropNextCall = true;
+    const seen: string[] = [];
+    const result = await client.callTool({ name: "streaming__steps", arguments: { count: 1, everyMs: 1 } }, CallToolResultSchema, { onprogress: (p) => seen.push(p.message ?? "") });
+    assert.deepEqual(seen, ["started"], "the progress before the break reached the agent");
+    assert.equal(result._meta?.["gatehouse/code"], "upstream_outcome_unknown");
+    // Not "no answer within 1000 ms": the break itself ends the call.
+    assert.match(textOf(result), /^Upstream "streaming" gave no answer: the request failed after it was sent \(.+\)\. .*may or may not have run/);
   });
 
   it("an HTTP refusal of the call reaches the agent as the upstream's error, with what it said", async () => {
