@@ -31,8 +31,8 @@ const SESSION_END: Record<SessionCloseReason, SessionEnd> = { deleted: "ended", 
 export interface McpRoute {
   router: Router;
   /**
-   * Takes a POST to /mcp of an open session before express (no router, no body parser: a third of what
-   * express costs a call), when nothing about it needs them: JSON in UTF-8 with a length, within the body
+   * Takes a POST to /mcp of an open session before express (no router, no body parser: about 5 % of a
+   * call's CPU in the profile, docs/performance.md), when nothing about it needs them: JSON in UTF-8 with a length, within the body
    * limit, a Host and Origin the guard lets through. Anything it does not serve goes on to `express` with
    * the body read (express's body parser leaves a read body alone), which answers it as before. False:
    * express must take the request from the start.
