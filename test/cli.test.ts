@@ -36,8 +36,11 @@ const BUNDLE_INPUTS = new Map(
   ),
 );
 
+// The hook runs on the loader's own thread, whose process.stderr is relayed to the main thread
+// asynchronously: lines written that way can be lost when `--help` exits at once (a flaky CI failure).
+// fs.writeSync on descriptor 2 writes before the hook returns.
 const MODULE_LOG_HOOK = `import { register } from "node:module";
-register("data:text/javascript," + encodeURIComponent('export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write("loaded " + r.url + "\\\\n"); return r; }'));
+register("data:text/javascript," + encodeURIComponent('import { writeSync } from "node:fs"; export async function resolve(s, c, next) { const r = await next(s, c); writeSync(2, "loaded " + r.url + "\\\\n"); return r; }'));
 `;
 
 describe(`gatehouse CLI without a gateway (${storageLabel()})`, () => {
@@ -69,7 +72,7 @@ describe(`gatehouse CLI without a gateway (${storageLabel()})`, () => {
     for (const args of [["--help"], ["approvals", "list", "--url", "http://127.0.0.1:9", "--token", "t"]]) {
       const result = spawnSync(process.execPath, ["--import", hook, BIN, ...args], { cwd: dir, env: childEnv, encoding: "utf8" });
       const loaded = result.stderr.split("\n").filter((line) => line.startsWith("loaded ")).map((line) => line.slice("loaded ".length));
-      assert.ok(loaded.some((url) => url.endsWith("/dist/src/cli/main.js")), result.stderr);
+      assert.ok(loaded.some((url) => url.endsWith("/dist/src/cli/main.js")), `exit ${result.status} signal ${result.signal}\n${result.stderr}`);
       // The bundle's files hold many modules each: dist/meta.json (esbuild's) says which.
       const sources = loaded.flatMap((url) => (url.startsWith("file:") ? (BUNDLE_INPUTS.get(fileURLToPath(url)) ?? [fileURLToPath(url)]) : []));
       assert.ok(sources.some((source) => source === "src/cli/program.ts"), sources.join("\n"));
