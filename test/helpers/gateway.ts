@@ -80,7 +80,19 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     GATEHOUSE_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     ...options.env,
   });
-  const instance = await startGateway({ config, env, logger: options.logger ?? silentLogger(), isEphemeral: !options.dir });
+  /** What this helper made for the gateway: its schema (PostgreSQL) and its folder, unless given. */
+  const removeOwnState = async () => {
+    if (process.env.DATABASE_URL && !options.schema && !options.databaseUrl) await dropSchema(schema);
+    if (!options.dir) await rm(dir, { recursive: true, force: true });
+  };
+  let instance: GatewayInstance;
+  try {
+    instance = await startGateway({ config, env, logger: options.logger ?? silentLogger(), isEphemeral: !options.dir });
+  } catch (error) {
+    // A start refused after the storage was opened (a start-up check) has created its schema already.
+    await removeOwnState();
+    throw error;
+  }
   const clients: Client[] = [];
   return {
     instance,
@@ -109,8 +121,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     async close() {
       await Promise.all(clients.map((c) => c.close().catch(() => {})));
       await instance.close();
-      if (process.env.DATABASE_URL && !options.schema && !options.databaseUrl) await dropSchema(schema);
-      if (!options.dir) await rm(dir, { recursive: true, force: true });
+      await removeOwnState();
     },
   };
 }
