@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, readFileSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { PROJECT_ROOT } from "../src/config/index.ts";
 
@@ -95,6 +95,35 @@ export async function cpuMs(pid: number | undefined): Promise<number | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU time (user + system, ms) used so far by the PostgreSQL and Redis server processes on this machine,
+ * for what the gateway's calls cost the services it stores them in; null without /proc or with neither
+ * running here (a remote database). Backends that exited in between are not counted.
+ */
+export async function servicesCpuMs(): Promise<number | null> {
+  let entries: string[];
+  try {
+    entries = (await readdir("/proc")).filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  let total = 0;
+  let found = false;
+  for (const pid of entries) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+      const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (command !== "postgres" && command !== "redis-server") continue;
+      const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+      found = true;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found ? total : null;
 }
 
 /** Resident memory of a process in KB; null where /proc is not there. */

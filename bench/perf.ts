@@ -3,7 +3,8 @@
 // (client → 40-line node:http proxy → upstream) and Gatehouse (client → `gatehouse start` → upstream), so
 // a slow moment of the machine does not land on one target only. Per target: latency at 1 in flight, and
 // throughput at BENCH_CONCURRENCY in flight for BENCH_SECONDS, with the CPU the middle process used per
-// call (from /proc). Then placing holds on the same gateway (BENCH_HOLD_CALLS at 1 in flight, BENCH_HOLD_SECONDS
+// call (from /proc; on PostgreSQL + Redis also what the local PostgreSQL and Redis processes used per
+// call). Then placing holds on the same gateway (BENCH_HOLD_CALLS at 1 in flight, BENCH_HOLD_SECONDS
 // at BENCH_CONCURRENCY). Afterwards the gateway's audit history is checked: every call there, chain intact.
 // Prints a markdown table and writes the figures as JSON (BENCH_OUT, default bench/results/latest.json).
 // Storage follows DATABASE_URL / REDIS_URL as everywhere. Never fails on speed; fails when a part fails.
@@ -14,7 +15,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PROJECT_ROOT } from "../src/config/index.ts";
 import { dropSchema, storageLabel } from "../test/helpers/gateway.ts";
-import { ADMIN_TOKEN, AGENT_TOKEN, cpuMs, load, start, startGateway, tsx, type Child, type LoadResult } from "./lib.ts";
+import { ADMIN_TOKEN, AGENT_TOKEN, cpuMs, load, servicesCpuMs, start, startGateway, tsx, type Child, type LoadResult } from "./lib.ts";
 
 const QUICK = process.argv.includes("--quick");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 2));
@@ -28,7 +29,7 @@ const OUT = process.env.BENCH_OUT ?? join(PROJECT_ROOT, "bench/results/latest.js
 type Target = "direct" | "raw hop" | "gatehouse";
 interface Figures {
   latency: LoadResult[];
-  throughput: Array<LoadResult & { cpuMsPerCall: number | null; loadavg: number }>;
+  throughput: Array<LoadResult & { cpuMsPerCall: number | null; servicesCpuMsPerCall: number | null; loadavg: number }>;
 }
 
 /** Every call the load generators completed is in the audit history, and the hash chain verifies. */
@@ -51,6 +52,7 @@ function row(label: string, figures: Figures, direct: Figures, hop: Figures): st
   const over = (k: "p50" | "p99", of: Figures) => median(of.latency.map((r) => r.ms[k])) - median(direct.latency.map((r) => r.ms[k]));
   const rate = median(figures.throughput.map((r) => r.calls / (r.elapsedMs / 1000)));
   const cpu = figures.throughput.map((r) => r.cpuMsPerCall).filter((v): v is number => v !== null);
+  const services = figures.throughput.map((r) => r.servicesCpuMsPerCall).filter((v): v is number => v !== null);
   const errors = [...figures.latency, ...figures.throughput].reduce((sum, r) => sum + r.errors, 0);
   const isMiddle = figures !== direct;
   const ratio = (k: "p50" | "p99") => (figures === direct || figures === hop ? "" : ` (${(over(k, figures) / over(k, hop)).toFixed(1)}× hop's)`);
@@ -59,23 +61,32 @@ function row(label: string, figures: Figures, direct: Figures, hop: Figures): st
     `${p("p50").toFixed(2)} ms${isMiddle ? `, +${over("p50", figures).toFixed(2)}${ratio("p50")}` : ""}`,
     `${p("p99").toFixed(2)} ms${isMiddle ? `, +${over("p99", figures).toFixed(2)}${ratio("p99")}` : ""}`,
     `${rate.toFixed(0)}${figures === hop || figures === direct ? "" : ` (${((rate / median(hop.throughput.map((r) => r.calls / (r.elapsedMs / 1000)))) * 100).toFixed(0)} % of hop)`}`,
-    cpu.length > 0 && isMiddle ? `${median(cpu).toFixed(2)} ms` : "—",
+    cpu.length > 0 && isMiddle ? `${median(cpu).toFixed(2)} ms${services.length > 0 ? ` (+ ${median(services).toFixed(2)} ms PostgreSQL/Redis)` : ""}` : "—",
     String(errors),
   ].join(" | ");
 }
 
 /** Holds placed one at a time, then at CONCURRENCY in flight, each a new approval (distinct arguments). */
-async function placeHolds(url: string, pid: number | undefined): Promise<{ latency: LoadResult; throughput: LoadResult; cpuMsPerHold: number | null }> {
+async function placeHolds(url: string, pid: number | undefined): Promise<{ latency: LoadResult; throughput: LoadResult; cpuMsPerHold: number | null; servicesCpuMsPerHold: number | null }> {
   const latency = await load({ url, token: AGENT_TOKEN, mode: "latency", calls: HOLD_CALLS, hold: true });
-  const cpuBefore = await cpuMs(pid);
+  const [cpuBefore, servicesBefore] = [await cpuMs(pid), await storeCpuMs()];
   const throughput = await load({ url, token: AGENT_TOKEN, mode: "throughput", seconds: HOLD_SECONDS, concurrency: CONCURRENCY, hold: true });
-  const cpuAfter = await cpuMs(pid);
-  const cpuMsPerHold = cpuBefore !== null && cpuAfter !== null && throughput.calls > 0 ? (cpuAfter - cpuBefore) / throughput.calls : null;
+  const [cpuAfter, servicesAfter] = [await cpuMs(pid), await storeCpuMs()];
+  const cpuMsPerHold = perCall(cpuBefore, cpuAfter, throughput.calls);
+  const servicesCpuMsPerHold = perCall(servicesBefore, servicesAfter, throughput.calls);
   const rate = throughput.calls / (throughput.elapsedMs / 1000);
   console.log(
-    `  holds     p50 ${latency.ms.p50.toFixed(2)} ms  p99 ${latency.ms.p99.toFixed(2)} ms  ${rate.toFixed(0)} holds/s${cpuMsPerHold === null ? "" : `  cpu ${cpuMsPerHold.toFixed(2)} ms/hold`}  errors ${latency.errors + throughput.errors}  load ${loadavg()[0]!.toFixed(2)}`,
+    `  holds     p50 ${latency.ms.p50.toFixed(2)} ms  p99 ${latency.ms.p99.toFixed(2)} ms  ${rate.toFixed(0)} holds/s${cpuMsPerHold === null ? "" : `  cpu ${cpuMsPerHold.toFixed(2)} ms/hold`}` +
+      `${servicesCpuMsPerHold === null ? "" : `  database ${servicesCpuMsPerHold.toFixed(2)} ms/hold`}  errors ${latency.errors + throughput.errors}  load ${loadavg()[0]!.toFixed(2)}`,
   );
-  return { latency, throughput, cpuMsPerHold };
+  return { latency, throughput, cpuMsPerHold, servicesCpuMsPerHold };
+}
+
+/** CPU of the local PostgreSQL and Redis the gateway stores in (PostgreSQL mode); null embedded, where the database runs inside the gateway's process. */
+const storeCpuMs = () => (process.env.DATABASE_URL ? servicesCpuMs() : Promise.resolve(null));
+
+function perCall(before: number | null, after: number | null, calls: number): number | null {
+  return before !== null && after !== null && calls > 0 ? (after - before) / calls : null;
 }
 
 function median(values: number[]): number {
@@ -109,17 +120,20 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [name, target] of Object.entries(targets) as Array<[Target, (typeof targets)[Target]]>) {
         const latency = await load({ url: target.url, token: target.token, mode: "latency", calls: LATENCY_CALLS });
-        const cpuBefore = await cpuMs(target.pid);
+        const isGateway = name === "gatehouse";
+        const [cpuBefore, servicesBefore] = [await cpuMs(target.pid), isGateway ? await storeCpuMs() : null];
         const throughput = await load({ url: target.url, token: target.token, mode: "throughput", seconds: SECONDS, concurrency: CONCURRENCY });
-        const cpuAfter = await cpuMs(target.pid);
-        const cpuMsPerCall = cpuBefore !== null && cpuAfter !== null && throughput.calls > 0 ? (cpuAfter - cpuBefore) / throughput.calls : null;
+        const [cpuAfter, servicesAfter] = [await cpuMs(target.pid), isGateway ? await storeCpuMs() : null];
+        const cpuMsPerCall = perCall(cpuBefore, cpuAfter, throughput.calls);
+        const servicesCpuMsPerCall = perCall(servicesBefore, servicesAfter, throughput.calls);
         figures[name].latency.push(latency);
-        figures[name].throughput.push({ ...throughput, cpuMsPerCall, loadavg: loadavg()[0]! });
+        figures[name].throughput.push({ ...throughput, cpuMsPerCall, servicesCpuMsPerCall, loadavg: loadavg()[0]! });
         if (name === "gatehouse") gatewayCalls += latency.calls + throughput.calls + 2 * 20; // + the warm-ups
         const rate = throughput.calls / (throughput.elapsedMs / 1000);
         console.log(
           `  round ${round} ${name.padEnd(9)} p50 ${latency.ms.p50.toFixed(2)} ms  p99 ${latency.ms.p99.toFixed(2)} ms  ${rate.toFixed(0)} calls/s` +
-            `${cpuMsPerCall === null ? "" : `  cpu ${cpuMsPerCall.toFixed(2)} ms/call`}  errors ${latency.errors + throughput.errors}  load ${loadavg()[0]!.toFixed(2)}`,
+            `${cpuMsPerCall === null ? "" : `  cpu ${cpuMsPerCall.toFixed(2)} ms/call`}${servicesCpuMsPerCall === null ? "" : `  database ${servicesCpuMsPerCall.toFixed(2)} ms/call`}` +
+            `  errors ${latency.errors + throughput.errors}  load ${loadavg()[0]!.toFixed(2)}`,
         );
       }
     }
@@ -135,7 +149,7 @@ async function main(): Promise<void> {
     const holdTable = [
       `| placing a hold | p50, 1 in flight | p99, 1 in flight | holds/s at ${CONCURRENCY} in flight | CPU per hold | errors |`,
       "|---|---|---|---|---|---|",
-      `| Gatehouse | ${holds.latency.ms.p50.toFixed(2)} ms | ${holds.latency.ms.p99.toFixed(2)} ms | ${(holds.throughput.calls / (holds.throughput.elapsedMs / 1000)).toFixed(0)} | ${holds.cpuMsPerHold === null ? "—" : `${holds.cpuMsPerHold.toFixed(2)} ms`} | ${holds.latency.errors + holds.throughput.errors} |`,
+      `| Gatehouse | ${holds.latency.ms.p50.toFixed(2)} ms | ${holds.latency.ms.p99.toFixed(2)} ms | ${(holds.throughput.calls / (holds.throughput.elapsedMs / 1000)).toFixed(0)} | ${holds.cpuMsPerHold === null ? "—" : `${holds.cpuMsPerHold.toFixed(2)} ms`}${holds.servicesCpuMsPerHold === null ? "" : ` (+ ${holds.servicesCpuMsPerHold.toFixed(2)} ms PostgreSQL/Redis)`} | ${holds.latency.errors + holds.throughput.errors} |`,
     ].join("\n");
     console.log(`\n${header}; load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}\n\n${table}\n\n${holdTable}\n`);
     console.log(`audit: ${audit.audited} calls in the history (${gatewayCalls} completed), chain ${audit.chainOk ? "intact" : "BROKEN"}${audit.problems.length ? `: ${audit.problems.join("; ")}` : ""}`);

@@ -133,6 +133,7 @@ export async function openStorage(
   }
   const version = await database.pool.query<{ version: string }>("SELECT version()").catch(() => ({ rows: [{ version: "" }] }));
   const isPglite = /PGlite/i.test(version.rows[0]?.version ?? "");
+  database.namesStatements = !isPglite && config.storage.preparedStatements;
   return { database, url, isPglite, mode: env.DATABASE_URL ? (env.REDIS_URL ? "postgres+redis" : "postgres") : "embedded", close };
 }
 

@@ -18,7 +18,7 @@ import type { ApprovalCore } from "./service.ts";
 import { isOpen, type Approval, type HoldMode } from "./types.ts";
 
 export interface ApprovalNotifications {
-  requestNotification(approval: Approval): Promise<void>;
+  requestNotification(approval: Approval, options?: { isNew?: boolean }): Promise<void>;
   scheduleExpiry(approval: Approval): Promise<void>;
 }
 
@@ -165,7 +165,7 @@ export function createHoldHandler(deps: HoldDeps): ApprovalHandler {
   async function notify(approval: Approval): Promise<void> {
     // Both are retried by the reaper and visible in the CLI/API if the queue is down now.
     await Promise.all([
-      deps.notifications.requestNotification(approval).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not queue the reviewer notification")),
+      deps.notifications.requestNotification(approval, { isNew: true }).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not queue the reviewer notification")),
       deps.notifications.scheduleExpiry(approval).catch((error: unknown) => deps.logger.error({ err: (error as Error).message, approval: approval.id }, "could not schedule expiry")),
     ]);
   }

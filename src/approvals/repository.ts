@@ -5,7 +5,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import { fromStorableJson } from "../audit/index.ts";
-import { approvals, approvalVotes, approvalWaiters, queryWithin, type ApprovalRow, type Database } from "../db/index.ts";
+import { approvals, approvalVotes, approvalWaiters, queryWithin, statement, type ApprovalRow, type Database } from "../db/index.ts";
 import { OPEN_STATUSES, type Approval, type ApprovalStatus, type HoldMode, type Vote } from "./types.ts";
 
 type ApprovalSet = PgUpdateSetSource<typeof approvals>;
@@ -175,7 +175,8 @@ export function createApprovalRepository(database: Database) {
      */
     async openOrFind(values: NewApproval, resultWindowMs: number, timeoutMs: number): Promise<{ approval: Approval; isNew: boolean } | null> {
       const params = paramsOf(OPEN_OR_FIND, { ...values, ...identityParams(values, resultWindowMs) });
-      const { rows } = await queryWithin<ApprovalRow & { isWaiting: boolean; isNew: boolean }>(database.pool, { text: OPEN_OR_FIND.text, values: params }, timeoutMs);
+      // Named: this statement's plan costs PostgreSQL several times its execution (measured in docs/performance.md).
+      const { rows } = await queryWithin<ApprovalRow & { isWaiting: boolean; isNew: boolean }>(database.pool, statement(database, "gatehouse_open_or_find", OPEN_OR_FIND.text, params), timeoutMs);
       const found = rows[0];
       if (!found) return null;
       const { isWaiting, isNew, ...row } = found;

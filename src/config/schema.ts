@@ -130,9 +130,16 @@ export const ConfigSchema = z
       )
       .default([]),
     storage: z
-      .object({ dataDir: z.string().default(DEFAULT_DATA_DIR), schema: z.string().default("public") })
+      .object({
+        dataDir: z.string().default(DEFAULT_DATA_DIR),
+        schema: z.string().default("public"),
+        preparedStatements: z
+          .boolean()
+          .default(true)
+          .describe("PostgreSQL plans the hot statements once per connection; false behind a transaction pooler that cannot keep prepared statements (PgBouncer before 1.21)"),
+      })
       .strict()
-      .default({ dataDir: DEFAULT_DATA_DIR, schema: "public" }),
+      .default({ dataDir: DEFAULT_DATA_DIR, schema: "public", preparedStatements: true }),
     approvals: z
       .object({
         channel: z.string().optional().describe("Slack channel id for approval messages when a policy names none"),

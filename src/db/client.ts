@@ -11,7 +11,18 @@ export interface Database {
   db: Db;
   pool: pg.Pool;
   schema: string;
+  /**
+   * Whether hot statements may be named (prepared once per connection, planned from then on from a
+   * cached plan): true on PostgreSQL, set by openStorage. Not on PGlite, whose socket connections share
+   * one session (and so one namespace of statement names). Default false.
+   */
+  namesStatements: boolean;
   close(): Promise<void>;
+}
+
+/** A named statement where the database keeps one per connection (Database.namesStatements); else unnamed. */
+export function statement(database: Database, name: string, text: string, values: unknown[]): pg.QueryConfig {
+  return database.namesStatements ? { name, text, values } : { text, values };
 }
 
 export function connectDatabase(url: string, options: { schema?: string; max?: number } = {}): Database {
@@ -30,6 +41,7 @@ export function connectDatabase(url: string, options: { schema?: string; max?: n
     db: drizzle(pool, { schema: tables }),
     pool,
     schema,
+    namesStatements: false,
     close: () => (closing ??= pool.end().catch(() => {})),
   };
 }

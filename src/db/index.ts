@@ -1,4 +1,4 @@
-export { connectDatabase, queryWithin, quoteIdent, type Database, type Db } from "./client.ts";
+export { connectDatabase, queryWithin, quoteIdent, statement, type Database, type Db } from "./client.ts";
 export { startDeadline, withinDeadline } from "./deadline.ts";
 export { EMBEDDED_QUEUE_SCHEMA, hasEmbeddedDatabase, openEmbeddedDatabase, type EmbeddedDatabase } from "./embedded.ts";
 export { listenToChannel, schemaChannel, type ChannelListener } from "./listen.ts";

@@ -20,6 +20,7 @@ export async function openTestDatabase(options: { schemaPrefix?: string } = {}):
   }
   const schema = `${options.schemaPrefix ?? "gh_test"}_${randomBytes(6).toString("hex")}`;
   const database = connectDatabase(url, { schema });
+  database.namesStatements = true; // as openStorage sets it on PostgreSQL
   return ready(database, async () => {
     try {
       await database.pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);

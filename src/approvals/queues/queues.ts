@@ -58,7 +58,8 @@ export interface ApprovalQueueDeps {
 }
 
 export interface ApprovalQueues {
-  requestNotification(approval: Approval): Promise<void>;
+  /** `isNew`: the approval was created this moment, so no earlier job of its id can exist. */
+  requestNotification(approval: Approval, options?: { isNew?: boolean }): Promise<void>;
   requestUpdate(approval: Approval): Promise<void>;
   /** Rewrites a message the reaper found behind its approval (its update job was lost or ran out of retries). */
   requestResync(approval: Approval): Promise<void>;
@@ -110,14 +111,19 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
       await settleAll([...queues.values()].map((q) => () => closeOrDisconnect(q, () => q.close(), closeTimeoutMs)), logger, "approval queue close failed");
     })());
 
-  async function enqueue(kind: ApprovalQueueKind, jobId: string, approvalId: string, extra: JobsOptions = {}): Promise<void> {
+  /**
+   * Adds the job unless one with its id exists. `mayHaveFailed`: a job of that id may have run out of
+   * retries before (a request asked again); it is then retried. A job of an approval created this moment
+   * cannot have, and skips that check (a round trip to the queue backend per held call).
+   */
+  async function enqueue(kind: ApprovalQueueKind, jobId: string, approvalId: string, extra: JobsOptions = {}, mayHaveFailed = true): Promise<void> {
     // A closed queue never answers: without this, a late request would hold a stopping process for enqueueTimeoutMs.
     if (closing) throw new GatewayError("storage_unavailable", `Cannot queue the ${kind} job for approval ${approvalId}: the approval queues are closed (the gateway is stopping).`);
     const queue = queues.get(kind)!;
     const work = (async () => {
       const job = await queue.add(kind, { approvalId }, { ...jobOptions, ...extra, jobId });
       // The same id after its retries ran out (a long Slack outage): asking again means try again.
-      if ((await job.getState()) === "failed") await job.retry("failed");
+      if (mayHaveFailed && (await job.getState()) === "failed") await job.retry("failed");
     })();
     try {
       // Responsive time (db/deadline.ts): a burst of held calls keeping the loop busy is not the store's silence.
@@ -195,9 +201,9 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
   }
 
   return {
-    requestNotification: async (approval) => {
+    requestNotification: async (approval, options) => {
       if (!notifier) return;
-      await enqueue("notify", approval.id, approval.id);
+      await enqueue("notify", approval.id, approval.id, {}, !options?.isNew);
     },
     requestUpdate,
     requestResync: async (approval) => {
@@ -205,7 +211,8 @@ export async function createApprovalQueues(deps: ApprovalQueueDeps): Promise<App
       await enqueue("update", `${updateJobId(approval)}-resync`, approval.id);
     },
     scheduleExpiry: async (approval) => {
-      await enqueue("expire", approval.id, approval.id, { delay: Math.max(0, approval.expiresAt.getTime() - Date.now()) });
+      // Asked once, when the approval is created (a lost expiry job is the reaper's: it expires overdue approvals).
+      await enqueue("expire", approval.id, approval.id, { delay: Math.max(0, approval.expiresAt.getTime() - Date.now()) }, false);
     },
     startWorkers: () => {
       if (!deps.isWorkerStartDeferred || areWorkersStarted || closing) return;
