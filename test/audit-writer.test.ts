@@ -4,9 +4,10 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { chainHash, createAuditWriter, GENESIS_HASH, verifyAuditChain, type AuditEntry, type ToolCallInput } from "../src/audit/index.ts";
+import { commitBatch } from "../src/audit/commit.ts";
+import { prepareEntry } from "../src/audit/entry.ts";
 import { connectDatabase, type Database } from "../src/db/index.ts";
 import { isGatewayError } from "../src/errors.ts";
-import { DOLLAR_TAG } from "../src/audit/commit.ts";
 import { openTestDatabase, type TestDatabase } from "./helpers/database.ts";
 
 const event = (type: string, data: Record<string, unknown> = {}): AuditEntry => ({ event: { type, actor: "system", data } });
@@ -101,6 +102,33 @@ describe("audit writer: group commit and hash chain", () => {
     await Promise.all([first.close(), second.close()]);
   });
 
+  it("keeps one chain when four writers commit batches at the same moments, round after round", async () => {
+    // Each round every writer sends a batch at once; without the chain lock two of them would read the
+    // same head and both append on it (a fork the verification names).
+    const writers = Array.from({ length: 4 }, () => createAuditWriter({ database }));
+    for (let round = 0; round < 25; round++) {
+      await Promise.all(writers.flatMap((writer, w) => [0, 1, 2].map((i) => writer.record(event("test.rounds", { round, w, i })))));
+    }
+    assert.equal(await countEvents(database, "test.rounds"), 4 * 25 * 3);
+    const verdict = await verifyAuditChain(database);
+    assert.equal(verdict.ok, true, JSON.stringify(verdict));
+    await Promise.all(writers.map((writer) => writer.close()));
+  });
+
+  it("after the quick path missed, appends in one locked transaction on the head it found", async () => {
+    // No quick attempts and a head that is not the chain's: the transaction's first call misses and says
+    // where the chain ends, the second (the lock still held) appends there.
+    const entries = [0, 1, 2].map((i) => prepareEntry({ event: { type: "test.locked", actor: "system", data: { i } }, call: call(randomUUID(), { status: "forwarded" }) }, new Date()));
+    const head = await commitBatch(database, entries, 5_000, "f".repeat(64), { swiftAttempts: 0 });
+    const { rows } = await database.pool.query<{ hash: string; data: { i: number } }>("SELECT hash, data FROM audit_events WHERE type = 'test.locked' ORDER BY seq");
+    assert.deepEqual(rows.map((r) => r.data.i), [0, 1, 2]);
+    assert.equal(head, rows[2]!.hash);
+    const calls = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM tool_calls WHERE id = ANY($1::uuid[])", [entries.map((e) => e.call!.id)]);
+    assert.equal(calls.rows[0]!.n, 3);
+    const verdict = await verifyAuditChain(database);
+    assert.equal(verdict.ok, true, JSON.stringify(verdict));
+  });
+
   it("resolves record only once the row is committed and visible to other connections", async () => {
     const writer = createAuditWriter({ database });
     const type = `test.visible.${randomUUID()}`;
@@ -119,9 +147,10 @@ describe("audit writer: group commit and hash chain", () => {
       nested: { z: 1, a: [null, true, { b: "c" }] },
       when: new Date("2025-01-02T03:04:05.678Z"),
       skipped: undefined,
-      // SQL quoting: the batch travels as one literal; none of this may end it early or change it.
-      quotes: `it's "$$" $gh$ ${DOLLAR_TAG} \\' \\\\ ''; SELECT 1; --`,
-      [`key ${DOLLAR_TAG}'`]: DOLLAR_TAG,
+      // SQL quoting: none of this may end a literal early or change the text (the batch travels as a
+      // parameter; it travelled as a dollar-quoted literal before).
+      quotes: `it's "$$" $gh$ $gh0123456789abcdef$ \\' \\\\ ''; SELECT 1; --`,
+      [`key $gh$'`]: "$gh$",
     };
     await writer.record({ event: { type: "test.awkward", actor: "system", reason: "line\nbreak\u0000", data } });
     await writer.close();
@@ -132,7 +161,7 @@ describe("audit writer: group commit and hash chain", () => {
     assert.equal(rows[0]?.data.when, "2025-01-02T03:04:05.678Z");
     assert.ok(!("skipped" in (rows[0]?.data ?? {})));
     assert.equal(rows[0]?.data.quotes, data.quotes);
-    assert.equal(rows[0]?.data[`key ${DOLLAR_TAG}'`], DOLLAR_TAG);
+    assert.equal(rows[0]?.data[`key $gh$'`], "$gh$");
     assert.deepEqual((await verifyAuditChain(database)).ok, true);
   });
 
