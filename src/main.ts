@@ -133,7 +133,8 @@ export async function openStorage(
   }
   const version = await database.pool.query<{ version: string }>("SELECT version()").catch(() => ({ rows: [{ version: "" }] }));
   const isPglite = /PGlite/i.test(version.rows[0]?.version ?? "");
-  database.namesStatements = !isPglite && config.storage.preparedStatements;
+  // Never on the embedded database, even if its version could not be read.
+  database.namesStatements = Boolean(env.DATABASE_URL) && !isPglite && config.storage.preparedStatements;
   return { database, url, isPglite, mode: env.DATABASE_URL ? (env.REDIS_URL ? "postgres+redis" : "postgres") : "embedded", close };
 }
 

@@ -1,10 +1,12 @@
-// The statement that records every held call is named on PostgreSQL (prepared once per connection, then
-// run from its cached plan: its planning cost PostgreSQL several times its execution) and unnamed on the
-// embedded PGlite, whose socket connections share one session and so one namespace of statement names.
+// The statements that record every held call and append every audit batch are named on PostgreSQL
+// (prepared once per connection, then run from cached plans: planning the first cost PostgreSQL more
+// than running it) and unnamed on the embedded PGlite, whose socket connections share one session and
+// so one namespace of statement names.
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { createApprovalRepository } from "../src/approvals/index.ts";
+import { createAuditWriter } from "../src/audit/index.ts";
 import { connectDatabase, type Database } from "../src/db/index.ts";
 import { DEMO_UPSTREAM, startTestGateway, storageLabel, textOf, type TestGateway } from "./helpers/gateway.ts";
 
@@ -71,6 +73,15 @@ describe(`the statement recording a held call (${storageLabel()})`, () => {
     assert.equal(stored.rows[0]!.n, 12);
     const named = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name = 'gatehouse_open_or_find'");
     assert.equal(named.rows[0]!.n > 0, !isEmbedded);
+  });
+
+  it("so is the call that appends an audit batch", async () => {
+    const database = connectAgain(1);
+    const writer = createAuditWriter({ database });
+    await writer.record({ event: { type: "test.named", actor: "system", data: {} } });
+    await writer.close();
+    const named = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name = 'gatehouse_append_audit'");
+    assert.equal(named.rows[0]!.n, isEmbedded ? 0 : 1);
   });
 
   it("storage.preparedStatements false leaves it unnamed, and holds are recorded the same", async () => {
