@@ -101,19 +101,23 @@ describe(`the statement recording a held call (${storageLabel()})`, () => {
   });
 
   // PGlite has one session: there is no backend of a connection to end.
-  if (!isEmbedded) it("a connection PostgreSQL ended is replaced, and the statement prepared again on the new one", async () => {
+  if (!isEmbedded) it("a connection PostgreSQL ended is replaced, and both statements prepared again on the new one", async () => {
     const database = connectAgain(1);
     const repo = createApprovalRepository(database);
+    const writer = createAuditWriter({ database });
     assert.equal((await repo.openOrFind(newRequest(), 0, 5_000))?.isNew, true);
+    await writer.record({ event: { type: "test.before_end", actor: "system", data: {} } });
     const before = await database.pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
     await gw.instance.database.pool.query("SELECT pg_terminate_backend($1)", [before.rows[0]!.pid]);
     // The pool learns the connection is gone with the first query on it, which fails and discards it.
     await database.pool.query("SELECT 1").catch(() => {});
     const again = await repo.openOrFind(newRequest(), 0, 5_000);
     assert.equal(again?.isNew, true);
+    await writer.record({ event: { type: "test.after_end", actor: "system", data: {} } });
+    await writer.close();
     const after = await database.pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
     assert.notEqual(after.rows[0]!.pid, before.rows[0]!.pid);
-    const named = await database.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name = 'gatehouse_open_or_find'");
-    assert.equal(named.rows[0]!.n, 1);
+    const named = await database.pool.query<{ name: string }>("SELECT name FROM pg_prepared_statements WHERE name LIKE 'gatehouse_%' ORDER BY name");
+    assert.deepEqual(named.rows.map((r) => r.name), ["gatehouse_append_audit", "gatehouse_open_or_find"]);
   });
 });
