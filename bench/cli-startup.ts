@@ -133,6 +133,14 @@ async function main(): Promise<void> {
     report("gatehouse start → banner (warm)", await bannerTimes(process.execPath, [BIN, "start"], dir, startEnv), 2000);
     report("npm start → banner (warm)", await bannerTimes("npm", ["start"], PROJECT_ROOT, startEnv), 2000);
     if (!process.env.DATABASE_URL) {
+      // A first start creates the embedded database (from the build's copy of an empty one, src/db/embedded-template.ts).
+      const firsts: number[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const started = startUntilBanner(process.execPath, [BIN, "start"], dir, { ...env, GATEHOUSE_DATA_DIR: join(dir, `first-${run}`) });
+        firsts.push((await started.ready).ms);
+        await started.stop();
+      }
+      report("gatehouse start → banner (first start, new data directory)", firsts);
       // The floor of an embedded start: PGlite opening the same files (its WebAssembly Postgres booting).
       const { PGlite } = await import("@electric-sql/pglite");
       const opens: number[] = [];

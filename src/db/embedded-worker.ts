@@ -6,9 +6,11 @@
 // { type: "ready", port } or { type: "failed", message }; from the parent "close", answered by "closed".
 // The same file also runs as a child process (forked, its data in EMBEDDED_WORKER_DATA): a new database is
 // created and migrated there, so the memory that takes goes back to the system when the process ends.
+import { readdir, rm } from "node:fs/promises";
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { readTemplate } from "./embedded-template.ts";
 import { useSessionQueue } from "./pglite-session-queue.ts";
 
 export interface EmbeddedWorkerData {
@@ -16,9 +18,14 @@ export interface EmbeddedWorkerData {
   pgdata: string | null;
   settings: string[];
   searchPath: string;
+  /** Where the build's copy of an empty database is (embedded-template.ts); null: a new database runs initdb. */
+  template: string | null;
 }
 
-export type EmbeddedWorkerMessage = { type: "ready"; port: number } | { type: "failed"; message: string } | { type: "closed" };
+/** How the database came to be: it existed, or was created now from the build's copy or by initdb. */
+export type EmbeddedOrigin = "existing" | "template" | "initdb";
+
+export type EmbeddedWorkerMessage = { type: "ready"; port: number; origin: EmbeddedOrigin } | { type: "failed"; message: string } | { type: "closed" };
 
 export const EMBEDDED_WORKER_DATA = "GATEHOUSE_EMBEDDED_WORKER_DATA";
 
@@ -29,7 +36,7 @@ interface ParentChannel {
 }
 
 const isChildProcess = parentPort === null;
-const { pgdata, settings, searchPath } = (isChildProcess ? JSON.parse(process.env[EMBEDDED_WORKER_DATA] ?? "{}") : workerData) as EmbeddedWorkerData;
+const { pgdata, settings, searchPath, template } = (isChildProcess ? JSON.parse(process.env[EMBEDDED_WORKER_DATA] ?? "{}") : workerData) as EmbeddedWorkerData;
 const port: ParentChannel = isChildProcess
   ? {
       postMessage: (message) => process.send?.(message),
@@ -46,18 +53,35 @@ if (isChildProcess) {
   process.on("disconnect", () => process.exit(0));
 }
 
-async function boot(): Promise<{ db: PGlite; server: PGLiteSocketServer }> {
-  const db = await PGlite.create(pgdata ?? "memory://", { startParams: [...PGlite.defaultStartParams, ...settings] });
+async function boot(): Promise<{ db: PGlite; server: PGLiteSocketServer; origin: EmbeddedOrigin }> {
+  const { db, origin } = await open();
   await db.exec(`SET search_path TO ${searchPath}`);
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
   useSessionQueue(server, db);
   await server.start();
-  return { db, server };
+  return { db, server, origin };
+}
+
+/** Opens the database, creating a new one from the build's copy when there is one that loads. */
+async function open(): Promise<{ db: PGlite; origin: EmbeddedOrigin }> {
+  const options = { startParams: [...PGlite.defaultStartParams, ...settings] };
+  const isEmpty = pgdata === null || (await readdir(pgdata).catch(() => [])).length === 0;
+  if (!isEmpty) return { db: await PGlite.create(pgdata!, options), origin: "existing" };
+  const copy = template === null ? null : await readTemplate(template).catch(() => null);
+  if (copy) {
+    try {
+      return { db: await PGlite.create(pgdata ?? "memory://", { ...options, loadDataDir: copy }), origin: "template" };
+    } catch {
+      // A copy that does not load: initdb runs instead, in a folder cleared of what the copy left (it was empty).
+      if (pgdata !== null) await rm(pgdata, { recursive: true, force: true });
+    }
+  }
+  return { db: await PGlite.create(pgdata ?? "memory://", options), origin: "initdb" };
 }
 
 const booting = boot();
 booting.then(
-  ({ server }) => send({ type: "ready", port: Number(server.getServerConn().split(":").pop()) }),
+  ({ server, origin }) => send({ type: "ready", port: Number(server.getServerConn().split(":").pop()), origin }),
   (error: unknown) => send({ type: "failed", message: (error as Error).message }),
 );
 

@@ -11,7 +11,8 @@ import { fork, type ChildProcess } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { PROJECT_ROOT } from "../package-root.ts";
 import { isProcessAlive } from "../discovery/index.ts";
-import type { EmbeddedWorkerData, EmbeddedWorkerMessage } from "./embedded-worker.ts";
+import { defaultTemplateDir } from "./embedded-template.ts";
+import type { EmbeddedOrigin, EmbeddedWorkerData, EmbeddedWorkerMessage } from "./embedded-worker.ts";
 
 /** Where the forked database process finds its EmbeddedWorkerData (embedded-worker.ts reads the same name). */
 const EMBEDDED_WORKER_DATA = "GATEHOUSE_EMBEDDED_WORKER_DATA";
@@ -23,6 +24,8 @@ export interface EmbeddedDatabase {
   isOwner: boolean;
   /** True when this open created the database files (the first start on a data directory). */
   isNew: boolean;
+  /** How the database this open serves came to be (null: a running gateway's, connected to). */
+  origin: EmbeddedOrigin | null;
   /** Serves the same files from a new thread (and port), giving back the memory the old one grew to. */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -70,14 +73,20 @@ export function hasEmbeddedDatabase(dataDir: string): boolean {
   return existsSync(join(dataDir, PGDATA, "PG_VERSION"));
 }
 
-/** `dataDir: null` keeps everything in memory (tests). `onFailure` hears of the database thread dying after it started. */
-export async function openEmbeddedDatabase(dataDir: string | null, { onFailure }: { onFailure?: (error: Error) => void } = {}): Promise<EmbeddedDatabase> {
+/**
+ * `dataDir: null` keeps everything in memory (tests). `onFailure` hears of the database thread dying after it
+ * started. `template`: where a new database's copy is (embedded-template.ts; null: initdb), the build's by default.
+ */
+export async function openEmbeddedDatabase(
+  dataDir: string | null,
+  { onFailure, template = defaultTemplateDir(PROJECT_ROOT) }: { onFailure?: (error: Error) => void; template?: string | null } = {},
+): Promise<EmbeddedDatabase> {
   if (dataDir) {
     const running = await findRunningGateway(dataDir);
-    if (running) return { url: urlFor(running.port), isOwner: false, isNew: false, restart: async () => {}, close: async () => {} };
+    if (running) return { url: urlFor(running.port), isOwner: false, isNew: false, origin: null, restart: async () => {}, close: async () => {} };
     await mkdir(dataDir, { recursive: true });
   }
-  const data: EmbeddedWorkerData = { pgdata: dataDir ? join(dataDir, PGDATA) : null, settings: EMBEDDED_SETTINGS, searchPath: `public, ${EMBEDDED_QUEUE_SCHEMA}` };
+  const data: EmbeddedWorkerData = { pgdata: dataDir ? join(dataDir, PGDATA) : null, settings: EMBEDDED_SETTINGS, searchPath: `public, ${EMBEDDED_QUEUE_SCHEMA}`, template };
   const isNew = dataDir !== null && !hasEmbeddedDatabase(dataDir);
   // A new database is created (and migrated, before restart()) by a process of its own: creating it grows
   // PGlite's WebAssembly memory by ~0.4 GB that a thread would keep for good.
@@ -111,6 +120,7 @@ export async function openEmbeddedDatabase(dataDir: string | null, { onFailure }
     },
     isOwner: true,
     isNew,
+    origin: current.origin,
     async restart() {
       // PGlite's files are opened by one instance at a time: the old one closes first.
       const previous = current;
@@ -127,25 +137,26 @@ export async function openEmbeddedDatabase(dataDir: string | null, { onFailure }
 interface Server {
   handle: Worker | ChildProcess;
   port: number;
+  origin: EmbeddedOrigin;
 }
 
 /** Waits for a started database thread or process to serve; one that fails to is stopped. */
 async function bootServer(handle: Worker | ChildProcess): Promise<Server> {
-  const port = await new Promise<number>((resolve, reject) => {
+  const { port, origin } = await new Promise<{ port: number; origin: EmbeddedOrigin }>((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`the embedded database stopped while starting (exit code ${code})`));
     handle.once("error", reject);
     handle.once("exit", onExit);
     handle.once("message", (message: EmbeddedWorkerMessage) => {
       handle.off("error", reject);
       handle.off("exit", onExit);
-      if (message.type === "ready") resolve(message.port);
+      if (message.type === "ready") resolve(message);
       else reject(new Error(`the embedded database did not start: ${message.type === "failed" ? message.message : message.type}`));
     });
   }).catch(async (error: unknown) => {
     await stop(handle);
     throw error;
   });
-  return { handle, port };
+  return { handle, port, origin };
 }
 
 async function closeServer({ handle }: Server): Promise<void> {
